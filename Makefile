@@ -1,0 +1,77 @@
+# Two commands for a fresh machine: `make run` talks to the assistant, `make test` checks it.
+# Everything runs from .venv, built here from Python 3.10 (Rasa 3.6 does not install on 3.11).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# python3.10 on PATH, or pyenv's 3.10 when the pyenv shim for python3.10 is not the active one.
+PYTHON310 ?= $(shell for p in python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+RASA := $(BIN)/rasa
+STAMP := $(VENV)/.installed
+
+# Quiet, offline-friendly Rasa: no telemetry prompt, no TensorFlow banner.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore
+
+TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml)
+
+.PHONY: help install lock train run shell test lint validate test-stories eval clean
+
+help:
+	@echo "make run    start the assistant (action server :5055, Rasa :5005)"
+	@echo "make shell  talk to the assistant in this terminal"
+	@echo "make test   lint, validate the data, unit and end-to-end tests, story tests"
+	@echo "make eval   5-fold NLU cross-validation (intent macro-F1) into results/"
+
+$(STAMP): requirements.lock
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (Rasa 3.6 needs 3.10)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON310) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip<25"
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/python -m pip check
+	touch $@
+
+install: $(STAMP)
+
+# Re-pin every dependency from requirements.in (run after changing requirements.in).
+lock:
+	rm -rf .lock-venv && $(PYTHON310) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet "pip<25" && .lock-venv/bin/python -m pip install --quiet -r requirements.in
+	{ echo "# Generated from requirements.in by 'make lock' (pip freeze of a clean venv). Do not edit."; \
+	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v "^pip=="; } > requirements.lock
+	rm -rf .lock-venv
+
+# Rasa compares the data's fingerprint with the newest model and skips training when unchanged.
+train: $(STAMP)
+	$(RASA) train --quiet --out models
+
+run: train
+	$(BIN)/python -m bot.launcher run
+
+shell: train
+	$(BIN)/python -m bot.launcher shell
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot actions channels tests
+
+validate: $(STAMP)
+	$(RASA) data validate --quiet
+
+test-stories: train
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+
+test: lint validate train
+	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-stories
+
+eval: $(STAMP)
+	$(RASA) test nlu --cross-validation --folds 5 --nlu data --config config.yml --out results/nlu
+	$(BIN)/python -m bot.evaluation f1 results/nlu
+
+clean:
+	rm -rf models results .rasa .pytest_cache

@@ -1,0 +1,126 @@
+"""Starts the action server and the Rasa server together, and stops both cleanly on Ctrl-C.
+
+`make run` uses `run`: both servers, then a note on where to talk to the assistant.
+`make shell` uses `shell`: the action server in the background and Rasa's terminal chat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
+RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
+START_TIMEOUT_S = 180
+
+
+def _rasa(*args: str) -> list[str]:
+    return [str(BIN / "rasa"), *args]
+
+
+def action_server_command(port: int = ACTIONS_PORT) -> list[str]:
+    """The command that serves actions/ on `port`."""
+    return _rasa("run", "actions", "--actions", "actions", "--port", str(port))
+
+
+def rasa_server_command(port: int = RASA_PORT, endpoints: str = "endpoints.yml") -> list[str]:
+    """The command that serves the newest model with the channels in credentials.yml.
+
+    Rasa's HTTP API (--enable-api) stays off: it would expose every conversation.
+    """
+    return _rasa(
+        "run", "--model", "models", "--port", str(port),
+        "--credentials", "credentials.yml", "--endpoints", endpoints,
+    )
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = START_TIMEOUT_S) -> None:
+    """Polls `url` until it answers; fails early if the process behind it has died."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode} before {url} was up")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout_s:.0f}s")
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Asks each process to stop (SIGINT, as Ctrl-C would), then kills what does not."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Turns SIGTERM into the same clean shutdown as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def run() -> int:
+    """Runs both servers until Ctrl-C (SIGINT) or SIGTERM."""
+    actions = subprocess.Popen(action_server_command(), cwd=ROOT)
+    server = subprocess.Popen(rasa_server_command(), cwd=ROOT)
+    processes = [actions, server]
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        wait_until_up(f"http://localhost:{ACTIONS_PORT}/health", actions)
+        wait_until_up(f"http://localhost:{RASA_PORT}/", server)
+        print(
+            "\nThe assistant is running.\n"
+            f"  Talk to it:  make shell   (or POST to http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
+            '               with {"sender": "me", "message": "hello"})\n'
+            "  Stop it:     Ctrl-C\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(processes)
+
+
+def shell() -> int:
+    """Rasa's terminal chat, with the action server running behind it."""
+    actions = subprocess.Popen(action_server_command(), cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://localhost:{ACTIONS_PORT}/health", actions)
+        return subprocess.call(
+            _rasa("shell", "--model", "models", "--endpoints", "endpoints.yml",
+                  "--port", str(RASA_PORT)),
+            cwd=ROOT,
+        )
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop([actions])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("mode", choices=["run", "shell"])
+    return {"run": run, "shell": shell}[parser.parse_args().mode]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Our channel adapters (website, SMS, Telegram), registered in credentials.yml by module path."""

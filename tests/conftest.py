@@ -1,0 +1,126 @@
+"""Shared fixtures: one trained model per test session, and real servers on loopback.
+
+The model is trained once (`rasa train` skips training when the data's fingerprint matches the
+newest model in models/), never inside a test. End-to-end tests talk to a real Rasa server and a
+real action server over HTTP on 127.0.0.1, exactly as a channel would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot import launcher
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def free_port() -> int:
+    """A TCP port nobody is listening on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The newest model in models/, trained first if the data changed since it was made."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "rasa"), "train", "--quiet", "--out", "models"],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+    )
+    return max((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+
+
+@dataclass
+class Bot:
+    """A client for the REST channel of a running Rasa server."""
+
+    url: str
+
+    def say(self, text: str, sender: str | None = None) -> list[dict]:
+        """Sends `text` as `sender` (a fresh conversation if None) and returns the replies."""
+        body = json.dumps({"sender": sender or uuid.uuid4().hex, "message": text}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/webhooks/rest/webhook", data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def conversation(self) -> Conversation:
+        """A new conversation with its own sender id."""
+        return Conversation(self, uuid.uuid4().hex)
+
+
+@dataclass
+class Conversation:
+    """One person's conversation: every message goes out under the same sender id."""
+
+    bot: Bot
+    sender: str
+
+    def say(self, text: str) -> list[dict]:
+        return self.bot.say(text, self.sender)
+
+
+def texts(replies: list[dict]) -> str:
+    """All reply texts joined, for assertions on what the person reads."""
+    return "\n".join(reply.get("text", "") for reply in replies)
+
+
+def button_titles(replies: list[dict]) -> list[str]:
+    """Every button title offered in the replies."""
+    return [button["title"] for reply in replies for button in reply.get("buttons", [])]
+
+
+@pytest.fixture(scope="session")
+def action_server() -> Iterator[str]:
+    """The real action server (actions/) on a free loopback port; yields its webhook URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        launcher.action_server_command(port), cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        launcher.wait_until_up(f"http://127.0.0.1:{port}/health", process)
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        launcher.stop([process])
+
+
+def start_rasa(trained_model: Path, action_url: str, tmp_dir: Path) -> tuple[subprocess.Popen, str]:
+    """Starts a Rasa server with the REST channel, pointed at `action_url`."""
+    port = free_port()
+    endpoints = tmp_dir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
+    process = subprocess.Popen(
+        launcher.rasa_server_command(port, str(endpoints)), cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    launcher.wait_until_up(f"http://127.0.0.1:{port}/", process)
+    return process, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def bot(
+    trained_model: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bot]:
+    """A running assistant (Rasa server + action server) reached over its REST channel."""
+    process, url = start_rasa(trained_model, action_server, tmp_path_factory.mktemp("rasa"))
+    try:
+        yield Bot(url)
+    finally:
+        launcher.stop([process])

@@ -1,0 +1,102 @@
+"""The custom actions, run with Rasa SDK's CollectingDispatcher and real Trackers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import actions
+from bot import directory
+
+
+def tracker(**slots: Any) -> Tracker:
+    """A real Tracker at the end of a flow, holding `slots`."""
+    return Tracker(
+        sender_id="test", slots=slots,
+        latest_message={"intent": {"name": "affirm", "confidence": 1.0}, "text": "yes"},
+        events=[], paused=False, followup_action=None, active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run(action: Action, **slots: Any) -> tuple[list[dict], list[dict]]:
+    """Runs `action` and returns (messages sent, events returned)."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker(**slots), {}))
+    return dispatcher.messages, events
+
+
+def said(messages: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def clock(year: int, month: int, day: int, hour: int, minute: int = 0) -> actions.Clock:
+    return lambda: datetime(year, month, day, hour, minute, tzinfo=directory.UK)
+
+
+def test_change_project_open_on_a_weekday() -> None:
+    messages, _ = run(actions.ActionChangeProjectStatus(clock(2026, 11, 23, 10)))
+    assert "The Change Project support line is open right now" in said(messages)
+    assert "999" in said(messages)
+
+
+def test_change_project_closed_on_thursday_evening_points_to_respect_while_it_is_open() -> None:
+    messages, _ = run(actions.ActionChangeProjectStatus(clock(2026, 11, 26, 18, 30)))
+    text = said(messages)
+    assert "closed right now. It opens tomorrow at 9am" in text
+    assert "Respect Phoneline is open now: 0808 802 4040" in text
+
+
+def test_change_project_closed_at_the_weekend_opens_on_monday() -> None:
+    messages, _ = run(actions.ActionChangeProjectStatus(clock(2026, 11, 21, 2)))  # Saturday 2am
+    text = said(messages)
+    assert "opens on Monday at 9am" in text
+    assert "Respect" not in text  # Respect is closed at the weekend too
+    assert "call 999" in text
+
+
+def test_get_help_for_own_behaviour_lists_the_change_project() -> None:
+    messages, _ = run(actions.ActionListServices(), audience="own_behaviour", help_kind="talk")
+    text = said(messages)
+    assert "07841 999342" in text and "0808 802 4040" in text
+    assert "0330 333 7444" not in text  # victims' services are not what they asked for
+    assert text.rstrip().endswith("In an emergency, call 999.")
+
+
+def test_get_help_for_myself_to_report_lists_police_routes() -> None:
+    text = said(run(actions.ActionListServices(), audience="self", help_kind="report")[0])
+    assert "0800 358 0351" in text
+    assert "101, extension 180340" in text
+    assert "Compass" in text  # still offered: they are a victim
+
+
+def test_get_help_for_a_friend_to_talk_lists_the_national_helpline() -> None:
+    text = said(run(actions.ActionListServices(), audience="other", help_kind="talk")[0])
+    assert "0808 2000 247" in text
+
+
+def test_checklist_counts_yes_and_sometimes() -> None:
+    messages, _ = run(
+        actions.ActionChecklistSummary(),
+        cc_phone="yes", cc_isolate="sometimes", cc_money="no", cc_rules="no", cc_afraid="yes",
+    )
+    assert messages[0]["response"] == "utter_checklist_some_signs"
+    assert messages[0]["count"] == 3
+
+
+def test_checklist_all_no_gets_the_gentle_answer() -> None:
+    slots = {slot: "no" for slot in actions.CHECKLIST_SLOTS}
+    messages, _ = run(actions.ActionChecklistSummary(), **slots)
+    assert messages[0]["response"] == "utter_checklist_no_signs"
+
+
+def test_reset_clears_every_flow_answer_but_not_who_it_is_for() -> None:
+    _, events = run(actions.ActionResetFlowSlots(), audience="self", cc_phone="yes")
+    cleared = {event["name"] for event in events if event == SlotSet(event["name"], None)}
+    assert cleared == set(actions.FLOW_SLOTS)
+    assert "audience" not in cleared

@@ -1,0 +1,54 @@
+"""Opening hours in UK time: a person calling at the wrong time gets a closed line."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot import directory
+
+UK = directory.UK
+
+
+def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UK)
+
+
+def test_change_project_is_open_on_a_weekday_morning() -> None:
+    change = directory.get("change_project")
+    assert change.is_open(at(2026, 11, 23, 9, 0))  # Monday 9:00
+    assert "open right now" in directory.opening_status(change, at(2026, 11, 23, 16, 59))
+
+
+def test_change_project_closes_at_five_and_says_when_it_opens() -> None:
+    change = directory.get("change_project")
+    friday_evening = at(2026, 11, 20, 17, 0)
+    assert not change.is_open(friday_evening)
+    assert "opens on Monday at 9am" in directory.opening_status(change, friday_evening)
+    assert "opens tomorrow at 9am" in directory.opening_status(change, at(2026, 11, 24, 22, 0))
+    assert "opens today at 9am" in directory.opening_status(change, at(2026, 11, 24, 7, 30))
+
+
+def test_hours_follow_uk_summer_time() -> None:
+    change = directory.get("change_project")
+    # 08:30 UTC in July is 09:30 in the UK (BST): open. The same in January is 08:30: closed.
+    assert change.is_open(datetime(2026, 7, 6, 8, 30, tzinfo=timezone.utc))
+    assert not change.is_open(datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc))
+
+
+def test_respect_closes_early_on_friday() -> None:
+    respect = directory.get("respect_phoneline")
+    assert respect.is_open(at(2026, 11, 19, 19, 30))  # Thursday
+    assert not respect.is_open(at(2026, 11, 20, 19, 30))  # Friday
+
+
+def test_services_without_confirmed_hours_never_claim_to_be_open() -> None:
+    karma = directory.get("karma_nirvana")
+    assert not karma.has_fixed_hours
+    status = directory.opening_status(karma, at(2026, 11, 23, 12))
+    assert "don't have confirmed opening hours" in status
+
+
+def test_services_for_a_need_come_from_the_directory() -> None:
+    own = [s.key for s in directory.services_for(["own_behaviour"])]
+    assert own == ["change_project", "respect_phoneline"]
+    assert directory.get("essex_da_cru").contact() == "101, extension 180340"

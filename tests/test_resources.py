@@ -1,0 +1,91 @@
+"""Every number and opening time the assistant says comes from data/resources.yml."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import directory
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+# Figures in responses that are not contact numbers, each with where it comes from.
+NOT_PHONE_NUMBERS = {
+    "13", "18",  # mentoring for young men aged 13 to 18 (seed 001)
+    "15", "16",  # Essex Police counts 15 and over; the law starts at 16 (seed 002, facts.md)
+    "19",  # Childline is for under 19s (facts.md)
+    "700",  # about 700 people contacted the Change Project (seed 004)
+}
+# A run of digits, possibly in groups ("0808 2000 247"), not glued to letters ("9am", "s.76").
+DIGIT_RUN = re.compile(r"(?<![\w.])\d+(?: \d+)*(?![\w])")
+CLOCK_TIME = re.compile(r"\b\d{1,2}(?::\d\d)?(?:am|pm)\b")
+
+
+def response_texts() -> list[str]:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return [
+        variant["text"]
+        for variants in domain["responses"].values()
+        for variant in variants
+        if "text" in variant
+    ]
+
+
+def known_numbers() -> set[str]:
+    numbers = set()
+    for service in directory.load_directory().values():
+        for value in (service.number, service.extension):
+            if value:
+                numbers.add(value.replace(" ", ""))
+    return numbers
+
+
+def test_every_number_in_a_response_is_in_the_directory() -> None:
+    known = known_numbers()
+    unknown = {
+        run
+        for text in response_texts()
+        for run in DIGIT_RUN.findall(text)
+        if run.replace(" ", "") not in known and run not in NOT_PHONE_NUMBERS
+    }
+    assert not unknown, f"numbers not in data/resources.yml: {sorted(unknown)}"
+
+
+def test_every_clock_time_in_a_response_is_a_stated_opening_time() -> None:
+    stated = " ".join(s.hours for s in directory.load_directory().values())
+    times = {t for text in response_texts() for t in CLOCK_TIME.findall(text)}
+    assert times, "expected opening times in the responses"
+    assert times <= set(CLOCK_TIME.findall(stated))
+
+
+def test_numbers_are_written_the_same_way_as_in_the_directory() -> None:
+    """A number split differently ("0808 200 0247") would slip past a digits-only check."""
+    for service in directory.load_directory().values():
+        if len(service.number.replace(" ", "")) < 6:
+            continue
+        digits = service.number.replace(" ", "")
+        for text in response_texts():
+            for run in DIGIT_RUN.findall(text):
+                if run.replace(" ", "") == digits:
+                    assert run == service.number, f"{run!r} should be written {service.number!r}"
+
+
+def test_every_entry_has_a_source_and_a_verified_flag() -> None:
+    raw = yaml.safe_load((ROOT / "data" / "resources.yml").read_text(encoding="utf-8"))
+    for key, entry in {**raw["services"], **raw["websites"]}.items():
+        assert entry.get("source"), f"{key} has no source"
+        assert isinstance(entry.get("verified"), bool), f"{key} needs verified: true|false"
+
+
+@pytest.mark.skipif(not (SHARED / "facts.md").exists(), reason="../shared is not beside this clone")
+def test_every_directory_number_is_stated_in_the_shared_facts_or_seeds() -> None:
+    sources = (SHARED / "facts.md").read_text(encoding="utf-8") + "".join(
+        p.read_text(encoding="utf-8") for p in sorted((SHARED / "seeds").glob("*.txt"))
+    )
+    squashed = re.sub(r"(?<=\d) (?=\d)", "", sources)
+    for number in known_numbers():
+        assert number in squashed, f"{number} is not in shared/facts.md or the seeds"
