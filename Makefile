@@ -20,13 +20,15 @@ export PYTHONWARNINGS := ignore
 
 TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml)
 
-.PHONY: help install lock train run shell test lint validate test-stories eval clean
+.PHONY: help install lock train run shell test lint validate test-stories eval eval-risk bench-risk clean
 
 help:
 	@echo "make run    start the assistant (action server :5055, Rasa :5005)"
 	@echo "make shell  talk to the assistant in this terminal"
 	@echo "make test   lint, validate the data, unit and end-to-end tests, story tests"
 	@echo "make eval   5-fold NLU cross-validation (intent macro-F1) into results/"
+	@echo "make eval-risk [FILE=...]  risk recall and false escalations through the trained model"
+	@echo "make bench-risk  the risk component's time per message"
 
 $(STAMP): requirements.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (Rasa 3.6 needs 3.10)"; exit 1; }
@@ -57,7 +59,7 @@ shell: train
 	$(BIN)/python -m bot.launcher shell
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot actions channels tests
+	$(BIN)/ruff check bot actions channels tests bench
 
 validate: $(STAMP)
 	$(RASA) data validate --quiet
@@ -72,6 +74,13 @@ test: lint validate train
 eval: $(STAMP)
 	$(RASA) test nlu --cross-validation --folds 5 --nlu data --config config.yml --out results/nlu
 	$(BIN)/python -m bot.evaluation f1 results/nlu
+
+FILE ?= tests/data/risk_eval.yml
+eval-risk: train
+	$(BIN)/python -m bot.evaluation risk $(FILE)
+
+bench-risk: $(STAMP)
+	$(BIN)/python -m bench.risk_overhead
 
 clean:
 	rm -rf models results .rasa .pytest_cache

@@ -1,0 +1,17 @@
+"""Text a person typed, as opposed to a button they pressed.
+
+Rasa reads any message that starts with "/" as an intent ("/restart", "/risk_danger_now"), after
+the NLU pipeline has run, so nothing in the pipeline can stop it. Only a channel knows whether a
+message was typed or was a button's payload: our channels pass typed text through `typed_text`
+and send button payloads as they are. Rasa's REST channel cannot tell the two apart, so it keeps
+Rasa's behaviour (integrators send button payloads that way).
+"""
+
+from __future__ import annotations
+
+INTENT_PREFIX = "/"
+
+
+def typed_text(text: str) -> str:
+    """`text` with any leading slashes removed, so it is read as words, never as an intent."""
+    return text.strip().lstrip(INTENT_PREFIX).strip()

@@ -1,0 +1,125 @@
+"""The deterministic risk detector, on the way people really type."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.risk import RiskDetector, default_detector
+from bot.risk_component import RiskOverride
+
+
+@pytest.fixture(scope="module")
+def detector() -> RiskDetector:
+    return default_detector()
+
+
+def category(detector: RiskDetector, text: str) -> str | None:
+    match = detector.detect(text)
+    return match.category if match else None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hes gonna k1ll me", "danger_now"),  # text-speak and digits for letters
+        ("helppp he is hitting me", "danger_now"),  # repeated letters
+        ("HE'S OUTSIDE MY HOUSE", "danger_now"),  # capitals
+        ("he\u2019s going to kill me", "danger_now"),  # curly apostrophe
+        ("he\u200bs going to kill me", "danger_now"),  # zero-width character
+        ("my bf is strangeling me", "danger_now"),  # misspelling (fuzzy)
+        ("he strangeld me last week", "high_indicator"),
+        ("im gonna hurt her", "danger_from_me"),
+        ("i want to kil myself", "self_harm"),
+        ("sucidal", "self_harm"),
+        ("he hits my son", "child"),
+        ("i think my drink was spiked", "sexual_violence"),
+        ("he threatened to kill me", "high_indicator"),
+        ("my ex is stalking me", "high_indicator"),
+    ],
+)
+def test_risk_is_found_however_it_is_typed(detector: RiskDetector, text: str, expected: str):
+    assert category(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this film is killing me",
+        "I killed it at work",
+        "dying to know",
+        "my phone died",
+        "he hit me years ago, can I still report it",
+        "I'm not in danger, I just want information",
+        "what is the law on strangulation",
+        "is spiking a crime",
+        "i would never hurt my partner",
+    ],
+)
+def test_idioms_past_events_negation_and_questions_do_not_escalate(
+    detector: RiskDetector, text: str
+):
+    assert category(detector, text) is None
+
+
+def test_a_past_event_does_not_hide_danger_now_in_the_same_message(detector: RiskDetector):
+    assert category(detector, "he used to hit me but now he's trying to kill me") == "danger_now"
+
+
+def test_a_past_strangling_is_still_a_high_risk_sign(detector: RiskDetector):
+    assert category(detector, "he strangled me years ago and he's back") == "high_indicator"
+
+
+def test_the_most_urgent_category_answers(detector: RiskDetector):
+    assert category(detector, "he is strangling me") == "danger_now"
+    assert category(detector, "he's hitting my daughter right now") == "child"
+
+
+def test_component_overrides_intent_and_ranking_so_fallback_cannot_swallow_it():
+    fallback = {"name": "nlu_fallback", "confidence": 0.4}
+    guess = {"name": "ask_stalking", "confidence": 0.3}
+    message = Message(data={TEXT: "hes outside my door", INTENT: fallback,
+                            INTENT_RANKING_KEY: [fallback, guess]})
+    run_component(message)
+    assert message.get(INTENT) == {"name": "risk_danger_now", "confidence": 1.0}
+    assert [e["name"] for e in message.get(INTENT_RANKING_KEY)] == ["risk_danger_now",
+                                                                    "ask_stalking"]
+    assert message.get("risk") == {"category": "danger_now", "source": "patterns"}
+
+
+def classified(text: str, *ranking: tuple[str, float]) -> Message:
+    entries = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return Message(data={TEXT: text, INTENT: entries[0], INTENT_RANKING_KEY: entries})
+
+
+def run_component(message: Message) -> Message:
+    RiskOverride(default_detector(), classifier_min_confidence=0.75,
+                 fallback_threshold=0.4).process([message])
+    return message
+
+
+def test_a_confident_classifier_risk_stands_when_the_detector_has_no_objection():
+    message = run_component(classified("everything feels pointless", ("risk_self_harm", 0.9)))
+    assert message.get(INTENT)["name"] == "risk_self_harm"
+    assert message.get("risk") == {"category": "self_harm", "source": "classifier"}
+
+
+def test_a_classifier_risk_on_an_idiom_is_replaced_by_the_next_intent():
+    message = run_component(classified(
+        "this film is killing me", ("risk_self_harm", 0.95), ("out_of_scope", 0.5)))
+    assert message.get(INTENT)["name"] == "out_of_scope"
+    assert message.get("risk") is None
+
+
+def test_an_unsure_classifier_risk_becomes_not_understood():
+    message = run_component(classified(
+        "i can't sleep", ("risk_self_harm", 0.49), ("greet", 0.1)))
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+    assert all(not e["name"].startswith("risk_") for e in message.get(INTENT_RANKING_KEY))
+
+
+def test_component_leaves_ordinary_messages_alone():
+    message = run_component(classified("what is consent", ("ask_consent", 0.93)))
+    assert message.get(INTENT) == {"name": "ask_consent", "confidence": 0.93}
+    assert message.get("risk") is None
