@@ -1,7 +1,8 @@
 """Starts the action server and the Rasa server together, and stops both cleanly on Ctrl-C.
 
 `make run` uses `run`: both servers, then a note on where to talk to the assistant.
-`make shell` uses `shell`: the action server in the background and Rasa's terminal chat.
+`make shell` uses `shell`: Rasa's terminal chat (its own server on SHELL_PORT, so it works
+beside `make run`), with the action server of `make run` if it is up, or one of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
+SHELL_PORT = int(os.environ.get("SHELL_PORT", "5006"))
 START_TIMEOUT_S = 180
 
 
@@ -43,17 +45,24 @@ def rasa_server_command(port: int = RASA_PORT, endpoints: str = "endpoints.yml")
     )
 
 
+def is_up(url: str) -> bool:
+    """Whether something answers at `url` right now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
 def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = START_TIMEOUT_S) -> None:
     """Polls `url` until it answers; fails early if the process behind it has died."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with code {process.returncode} before {url} was up")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.5)
+        if is_up(url):
+            return
+        time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer within {timeout_s:.0f}s")
 
 
@@ -101,19 +110,23 @@ def run() -> int:
 
 
 def shell() -> int:
-    """Rasa's terminal chat, with the action server running behind it."""
-    actions = subprocess.Popen(action_server_command(), cwd=ROOT, stdout=subprocess.DEVNULL)
+    """Rasa's terminal chat, with an action server running behind it."""
+    health = f"http://localhost:{ACTIONS_PORT}/health"
+    own: list[subprocess.Popen] = []
     try:
-        wait_until_up(f"http://localhost:{ACTIONS_PORT}/health", actions)
+        if not is_up(health):
+            own.append(subprocess.Popen(action_server_command(), cwd=ROOT,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            wait_until_up(health, own[0])
         return subprocess.call(
             _rasa("shell", "--model", "models", "--endpoints", "endpoints.yml",
-                  "--port", str(RASA_PORT)),
+                  "--port", str(SHELL_PORT)),
             cwd=ROOT,
         )
     except KeyboardInterrupt:
         return 0
     finally:
-        stop([actions])
+        stop(own)
 
 
 def main() -> int:

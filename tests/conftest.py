@@ -1,7 +1,7 @@
 """Shared fixtures: one trained model per test session, and real servers on loopback.
 
-The model is trained once (`rasa train` skips training when the data's fingerprint matches the
-newest model in models/), never inside a test. End-to-end tests talk to a real Rasa server and a
+The model is brought up to date once per session (`rasa train` restores every component whose
+data and config are unchanged from its fingerprint cache), never inside a test. End-to-end tests talk to a real Rasa server and a
 real action server over HTTP on 127.0.0.1, exactly as a channel would.
 """
 
@@ -36,12 +36,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
-    """The newest model in models/, trained first if the data changed since it was made."""
+    """The model, brought up to date first (Rasa retrains only components whose data changed)."""
     subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "train", "--quiet", "--out", "models"],
+        [str(Path(sys.executable).parent / "rasa"), "train", "--quiet", "--out", "models",
+         "--fixed-model-name", "assistant"],
         cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
     )
-    return max((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return ROOT / "models" / "assistant.tar.gz"
 
 
 @dataclass
