@@ -1,8 +1,9 @@
 """Shared fixtures: one trained model per test session, and real servers on loopback.
 
 The model is brought up to date once per session (`rasa train` restores every component whose
-data and config are unchanged from its fingerprint cache), never inside a test. End-to-end tests talk to a real Rasa server and a
-real action server over HTTP on 127.0.0.1, exactly as a channel would.
+data and config are unchanged from its fingerprint cache), never inside a test. End-to-end
+tests talk to a real Rasa server and a real action server over HTTP on 127.0.0.1, exactly as a
+channel would.
 """
 
 from __future__ import annotations
@@ -102,14 +103,21 @@ def action_server() -> Iterator[str]:
         launcher.stop([process])
 
 
-def start_rasa(trained_model: Path, action_url: str, tmp_dir: Path) -> tuple[subprocess.Popen, str]:
-    """Starts a Rasa server with the REST channel, pointed at `action_url`."""
+def start_rasa(
+    trained_model: Path, action_url: str, tmp_dir: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Starts a Rasa server with the channels in credentials.yml, pointed at `action_url`.
+
+    `env` adds environment variables (channel secrets); everything the server logs goes to
+    tmp_dir/server.log, so tests can check what it does not log.
+    """
     port = free_port()
     endpoints = tmp_dir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
+    log = (tmp_dir / "server.log").open("wb")
     process = subprocess.Popen(
         launcher.rasa_server_command(port, str(endpoints)), cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     launcher.wait_until_up(f"http://127.0.0.1:{port}/", process)
     return process, f"http://127.0.0.1:{port}"

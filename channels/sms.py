@@ -1,0 +1,221 @@
+"""SMS through Twilio Messaging: a webhook that only Twilio can call, answered in TwiML.
+
+Rasa's built-in Twilio channel never checks that a request comes from Twilio. This one checks
+every request's X-Twilio-Signature with twilio's RequestValidator against the public webhook
+URL (what Twilio signs, which differs from what the server sees behind a proxy or tunnel), and
+answers in the HTTP response as TwiML, so no outbound API key is needed and no reply is lost
+between two requests.
+
+Registered in credentials.yml as `channels.sms.SmsInput`. Secrets are read from environment
+variables whose names credentials.yml gives; without them the webhook answers 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request, RequestParameters
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import pseudonym
+from bot.optout import OptOutList
+from bot.sms_format import format_reply
+from bot.user_text import typed_text
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024  # Twilio's own limit on a message is 1600 characters
+MAX_WAITING_LONG_ANSWERS = 10_000  # "Text MORE" remainders kept in memory at most
+ANSWER_WITHIN_S = 12.0  # Twilio gives up on a webhook after 15 seconds
+FORM = "application/x-www-form-urlencoded"
+# Twilio's standard opt-out, opt-in and help keywords (a whole message, any case).
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout",
+                        "revoke"})
+START_WORDS = frozenset({"start", "yes", "unstop"})
+HELP_WORDS = frozenset({"help", "info"})
+MORE_WORD = "more"
+HELP_PAYLOAD = "/help_menu"
+
+OPTED_OUT = ("You won't get any more messages from this service. Text START to use it again. "
+             "If you are in danger, call 999.")
+OPTED_IN = "Welcome back. Text HELP for the menu. If you are in danger, call 999."
+NOT_TEXT = ("Sorry, I can only read text messages. Please type your question. "
+            "If you are in danger, call 999.")
+TOO_SLOW = "Sorry, that took too long. Please try again. If you are in danger, call 999."
+NOTHING_MORE = "That was everything. Text HELP for the menu. If you are in danger, call 999."
+
+
+def twiml(*texts: str) -> HTTPResponse:
+    """A TwiML answer with one <Message> per text (none: Twilio sends nothing)."""
+    reply = MessagingResponse()
+    for text in texts:
+        reply.message(text)
+    return response.text(str(reply), content_type="application/xml")
+
+
+class SmsCollector(CollectingOutputChannel):
+    """Collects the answers; named "sms" so responses' `channel: sms` variants are chosen."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "sms"
+
+
+def refuse(status: int, reason: str) -> HTTPResponse:
+    """A 4xx/5xx answer with a reason, never a stack trace."""
+    return response.json({"error": reason}, status=status)
+
+
+class SmsInput(InputChannel):
+    """The SMS channel: Twilio webhook in, TwiML out."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            auth_token=os.environ.get(credentials.get("auth_token_env", "TWILIO_AUTH_TOKEN"), ""),
+            webhook_url=os.environ.get(credentials.get("webhook_url_env", "SMS_WEBHOOK_URL"), ""),
+            hash_key_env=credentials.get("hash_key_env", pseudonym.KEY_ENV),
+            optout_path=Path(os.environ.get(credentials.get("optout_db_env", "SMS_OPTOUT_DB"),
+                                            "var/sms-optout.sqlite3")),
+        )
+
+    def __init__(self, auth_token: str, webhook_url: str, hash_key_env: str,
+                 optout_path: Path) -> None:
+        self.webhook_url = webhook_url
+        self.validator = RequestValidator(auth_token)
+        self.hash_key = b""
+        self.unconfigured = "" if auth_token and webhook_url else (
+            "set TWILIO_AUTH_TOKEN and SMS_WEBHOOK_URL")
+        try:
+            self.hash_key = pseudonym.key_from_env(hash_key_env)
+        except pseudonym.MissingKeyError as error:
+            self.unconfigured = str(error)
+        if self.unconfigured:
+            logger.warning("SMS channel not configured: %s", self.unconfigured)
+        self.optout_path = optout_path
+        self._optouts: OptOutList | None = None
+        self._more: dict[str, str] = {}  # sender hash -> the rest of a long answer
+
+    @property
+    def optouts(self) -> OptOutList:
+        if self._optouts is None:  # opened on first use, so tests and start-up stay cheap
+            self._optouts = OptOutList(self.optout_path)
+        return self._optouts
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sms = Blueprint("sms_webhook", __name__)
+
+        @sms.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sms.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            form = self._verified_form(request)
+            if isinstance(form, HTTPResponse):
+                return form
+            return await self._answer(request, form, on_new_message)
+
+        return sms
+
+    def _verified_form(self, request: Request) -> RequestParameters | HTTPResponse:
+        """The form Twilio sent, or the 4xx/503 response saying why the request is refused."""
+        if self.unconfigured:
+            return refuse(503, "the SMS channel is not configured")
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            return refuse(413, "request body too large")
+        if (request.content_type or "").split(";")[0].strip() != FORM:
+            return refuse(415, f"expected {FORM}")
+        signature = request.headers.get("X-Twilio-Signature")
+        if not signature:
+            return refuse(403, "missing X-Twilio-Signature")
+        try:
+            # Blank values are kept: Twilio signs "Body=" of a picture-only message too.
+            form = RequestParameters(parse_qs(body.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            return refuse(400, "the form body is not UTF-8")
+        if not self.validator.validate(self.webhook_url, form, signature):
+            logger.warning("SMS request with an invalid signature rejected")
+            return refuse(403, "invalid X-Twilio-Signature")
+        if not form.get("From"):
+            return refuse(400, "missing From")
+        return form
+
+    async def _answer(self, request: Request, form: RequestParameters,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        number = form.get("From")
+        sender = pseudonym.pseudonym(self.hash_key, "sms", number)
+        optout_id = pseudonym.pseudonym(self.hash_key, "sms-optout", number)
+        body = typed_text(form.get("Body") or "")
+        keyword = body.lower().rstrip(".!")
+        if keyword in STOP_WORDS:
+            self.optouts.add(optout_id)
+            self._more.pop(sender, None)
+            return twiml(OPTED_OUT)
+        if keyword in START_WORDS and optout_id in self.optouts:
+            self.optouts.remove(optout_id)
+            return twiml(OPTED_IN)
+        if optout_id in self.optouts:
+            return twiml()  # opted out: send nothing
+        if not body:
+            return twiml(NOT_TEXT)
+        if keyword == MORE_WORD:
+            return twiml(*self._next_part(sender))
+        text = HELP_PAYLOAD if keyword in HELP_WORDS else await self._option(request, sender, body)
+        collector = SmsCollector()
+        message = UserMessage(text, collector, sender, input_channel=self.name())
+        try:
+            await asyncio.wait_for(on_new_message(message), timeout=ANSWER_WITHIN_S)
+        except asyncio.TimeoutError:
+            logger.error("SMS answer took longer than %.0f s", ANSWER_WITHIN_S)
+            return twiml(TOO_SLOW)
+        reply = format_reply(collector.messages)
+        self._remember_rest(sender, reply.remainder)
+        return twiml(*reply.parts)
+
+    async def _option(self, request: Request, sender: str, body: str) -> str:
+        """A reply of "1", "2"... is the payload of that option from the last answer."""
+        if not body.isdigit():
+            return body
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        options: list[dict] = []
+        for event in reversed(tracker.events if tracker else []):
+            if isinstance(event, UserUttered):
+                break
+            if isinstance(event, BotUttered) and event.data.get("buttons"):
+                options = event.data["buttons"]
+                break
+        index = int(body) - 1
+        return options[index]["payload"] if 0 <= index < len(options) else body
+
+    def _remember_rest(self, sender: str, remainder: str) -> None:
+        self._more.pop(sender, None)
+        if remainder:
+            if len(self._more) >= MAX_WAITING_LONG_ANSWERS:
+                self._more.pop(next(iter(self._more)))  # the oldest
+            self._more[sender] = remainder
+
+    def _next_part(self, sender: str) -> list[str]:
+        rest = self._more.pop(sender, "")
+        if not rest:
+            return [NOTHING_MORE]
+        reply = format_reply([{"text": rest}])
+        self._remember_rest(sender, reply.remainder)
+        return reply.parts
