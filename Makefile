@@ -20,7 +20,8 @@ export PYTHONWARNINGS := ignore
 
 TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml)
 
-.PHONY: help install lock train run shell test lint validate test-stories eval eval-risk bench-risk clean
+.PHONY: help install lock train run shell test lint validate test-stories eval eval-risk bench-risk \
+	telegram-webhook telegram-poll clean
 
 help:
 	@echo "make run    start the assistant (action server :5055, Rasa :5005)"
@@ -29,6 +30,8 @@ help:
 	@echo "make eval   5-fold NLU cross-validation (intent macro-F1) into results/"
 	@echo "make eval-risk [FILE=...]  risk recall and false escalations through the trained model"
 	@echo "make bench-risk  the risk component's time per message"
+	@echo "make telegram-webhook  register TELEGRAM_WEBHOOK_URL with Telegram (with the secret)"
+	@echo "make telegram-poll     local development: fetch Telegram updates, no public URL needed"
 
 $(STAMP): requirements.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (Rasa 3.6 needs 3.10)"; exit 1; }
@@ -82,6 +85,12 @@ eval-risk: train
 
 bench-risk: $(STAMP)
 	$(BIN)/python -m bench.risk_overhead
+
+telegram-webhook: $(STAMP)
+	$(BIN)/python -m channels.telegram set-webhook
+
+telegram-poll: $(STAMP)
+	$(BIN)/python -m channels.telegram poll
 
 clean:
 	rm -rf models results .rasa .pytest_cache

@@ -1,0 +1,332 @@
+"""Telegram through python-telegram-bot: a webhook only Telegram can call, replies by the Bot API.
+
+Rasa's built-in Telegram channel has no webhook secret and uses aiogram. Here every update must
+carry the secret token the webhook was registered with (X-Telegram-Bot-Api-Secret-Token);
+updates are parsed with `telegram.Update.de_json` and answered with `telegram.Bot`. Buttons
+become inline keyboards; a pressed button is answered and sent on as its payload (only payloads
+our buttons offer). /start, /help, /exit and /forget are mapped explicitly; any other text
+starting with "/" is read as words. Group chats, channel posts and edited messages are ignored;
+stickers, photos and voice notes get a short text.
+
+Registered in credentials.yml as `channels.telegram.TelegramInput`. Secrets come from
+environment variables whose names credentials.yml gives; without them the webhook answers 503.
+
+    python -m channels.telegram set-webhook   # registers TELEGRAM_WEBHOOK_URL with the secret
+    python -m channels.telegram poll          # local development: no public URL needed
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import MessageLimit
+from telegram.error import TelegramError
+
+from bot import pseudonym
+from bot.forget import forget_conversation
+from bot.user_text import typed_text
+
+logger = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1024 * 1024
+DELETABLE_FOR_S = 48 * 3600  # a bot may delete messages in a private chat for 48 hours
+MAX_TRACKED_PER_CHAT = 500
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+SAFETY_NOTE = (
+    "Before we start: this chat stays in your Telegram app. Send /exit to see how to leave "
+    "quickly and hide it, or /forget to delete our conversation. If you are in danger, call 999."
+)
+EXIT_TEXT = (
+    "To leave quickly, switch to another app.\n\n"
+    "To hide this chat: send /forget to delete our messages from the last 48 hours, then "
+    "delete the chat itself (press and hold it, then Delete). Older messages can only be "
+    "removed by deleting the chat.\n\nIf you are in danger, call 999."
+)
+NOT_TEXT = "Sorry, I can only read text messages. Please type your question. " \
+           "If you are in danger, call 999."
+
+
+class TelegramCollector(CollectingOutputChannel):
+    """Collects the answers; named "telegram" so `channel: telegram` variants are chosen."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+
+def refuse(status: int, reason: str) -> HTTPResponse:
+    """A 4xx/5xx answer with a reason, never a stack trace."""
+    return response.json({"error": reason}, status=status)
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """`text` in pieces under Telegram's limit, cut between paragraphs, lines or words."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind(sep, 0, limit) for sep in ("\n\n", "\n", " "))
+        cut = cut if cut > 0 else limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*pieces, text] if text else pieces
+
+
+def keyboard(buttons: list[dict]) -> InlineKeyboardMarkup | None:
+    """Buttons as an inline keyboard, one per row (titles are long on a phone)."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["title"], callback_data=b["payload"])] for b in buttons]
+    )
+
+
+class SentMessages:
+    """Message ids per chat (keyed by the chat's hash) from the last 48 hours, for /forget."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, deque[tuple[int, float]]] = defaultdict(
+            lambda: deque(maxlen=MAX_TRACKED_PER_CHAT))
+
+    def add(self, chat_hash: str, message_id: int) -> None:
+        self._ids[chat_hash].append((message_id, time.time()))
+
+    def take_deletable(self, chat_hash: str) -> list[int]:
+        """Forgets the chat's ids and returns those still young enough to delete."""
+        now = time.time()
+        return [i for i, sent in self._ids.pop(chat_hash, ()) if now - sent < DELETABLE_FOR_S]
+
+
+class TelegramInput(InputChannel):
+    """The Telegram channel: webhook in, Bot API out."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        env = os.environ.get
+        return cls(
+            token=env(credentials.get("token_env", "TELEGRAM_TOKEN"), ""),
+            secret=env(credentials.get("secret_env", "TELEGRAM_WEBHOOK_SECRET"), ""),
+            hash_key_env=credentials.get("hash_key_env", pseudonym.KEY_ENV),
+            api_url=env(credentials.get("api_url_env", "TELEGRAM_API_URL"), ""),
+        )
+
+    def __init__(self, token: str, secret: str, hash_key_env: str, api_url: str = "") -> None:
+        self.secret = secret
+        self.hash_key = b""
+        self.unconfigured = "" if token and secret else "set TELEGRAM_TOKEN and " \
+                                                        "TELEGRAM_WEBHOOK_SECRET"
+        try:
+            self.hash_key = pseudonym.key_from_env(hash_key_env)
+        except pseudonym.MissingKeyError as error:
+            self.unconfigured = str(error)
+        if self.unconfigured:
+            logger.warning("Telegram channel not configured: %s", self.unconfigured)
+        self.bot = Bot(token or "unconfigured", **({"base_url": api_url} if api_url else {}))
+        self.sent = SentMessages()
+        self._button_payloads: frozenset[str] | None = None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        telegram = Blueprint("telegram_webhook", __name__)
+
+        @telegram.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @telegram.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            update = self._verified_update(request)
+            if isinstance(update, HTTPResponse):
+                return update
+            await self.bot.initialize()  # once; later calls return at once
+            try:
+                await self._handle(update, request, on_new_message)
+            except TelegramError as error:
+                logger.error("Telegram Bot API call failed: %s", type(error).__name__)
+            return response.json({"ok": True})
+
+        return telegram
+
+    def _verified_update(self, request: Request) -> Update | HTTPResponse:
+        """The update Telegram sent, or the 4xx/503 response saying why it is refused."""
+        if self.unconfigured:
+            return refuse(503, "the Telegram channel is not configured")
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            logger.warning("Telegram update with a wrong or missing secret token rejected")
+            return refuse(403, f"missing or wrong {SECRET_HEADER}")
+        if len(request.body or b"") > MAX_BODY_BYTES:
+            return refuse(413, "request body too large")
+        if (request.content_type or "").split(";")[0].strip() != "application/json":
+            return refuse(415, "expected application/json")
+        try:
+            data = json.loads(request.body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                return refuse(400, "not a Telegram update")
+            return Update.de_json(data, self.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return refuse(400, "malformed Telegram update")
+
+    async def _handle(self, update: Update, request: Request,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        if update.callback_query:
+            query = update.callback_query
+            await query.answer()
+            message = query.message
+            if message and message.chat.type == "private" and self._is_button(query.data,
+                                                                              request):
+                await self._converse(message.chat_id, query.data, on_new_message)
+            return
+        message = update.message  # edited messages and channel posts are not answered
+        if message is None or message.chat.type != "private":
+            return
+        chat_hash = pseudonym.pseudonym(self.hash_key, "telegram", str(message.chat_id))
+        self.sent.add(chat_hash, message.message_id)
+        if not message.text:
+            await self._send(message.chat_id, [{"text": NOT_TEXT}])
+            return
+        command = message.text.strip().split(" ")[0].split("@")[0].lower()
+        if command == "/start":
+            await self._send(message.chat_id, [{"text": SAFETY_NOTE}])
+            await self._converse(message.chat_id, "/greet", on_new_message)
+        elif command == "/help":
+            await self._converse(message.chat_id, "/help_menu", on_new_message)
+        elif command == "/exit":
+            await self._send(message.chat_id, [{"text": EXIT_TEXT}])
+        elif command == "/forget":
+            await self._forget(message.chat_id, request)
+        else:
+            await self._converse(message.chat_id, typed_text(message.text), on_new_message)
+
+    def _is_button(self, payload: str | None, request: Request) -> bool:
+        """Whether `payload` is one our buttons offer (a client can send any callback data)."""
+        if self._button_payloads is None:
+            responses = request.app.ctx.agent.domain.responses
+            self._button_payloads = frozenset(
+                button["payload"] for variants in responses.values() for variant in variants
+                for button in variant.get("buttons", [])
+            )
+        return payload in self._button_payloads
+
+    def _sender(self, chat_id: int) -> str:
+        return pseudonym.pseudonym(self.hash_key, "telegram", str(chat_id))
+
+    async def _converse(self, chat_id: int, text: str,
+                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        collector = TelegramCollector()
+        await on_new_message(UserMessage(text, collector, self._sender(chat_id),
+                                         input_channel=self.name()))
+        await self._send(chat_id, collector.messages)
+
+    async def _send(self, chat_id: int, messages: list[dict]) -> None:
+        chat_hash = self._sender(chat_id)
+        for message in messages:
+            pieces = split_text(message.get("text") or "")
+            for n, piece in enumerate(pieces):
+                last = n == len(pieces) - 1
+                sent = await self.bot.send_message(
+                    chat_id, piece,
+                    reply_markup=keyboard(message.get("buttons", [])) if last else None,
+                )
+                self.sent.add(chat_hash, sent.message_id)
+
+    async def _forget(self, chat_id: int, request: Request) -> None:
+        """Deletes the conversation's state and the chat's messages of the last 48 hours."""
+        chat_hash = self._sender(chat_id)
+        forget_conversation(request.app.ctx.agent.tracker_store, chat_hash)
+        ids = self.sent.take_deletable(chat_hash)
+        deleted = 0
+        for start in range(0, len(ids), 100):  # the Bot API deletes up to 100 at a time
+            batch = ids[start:start + 100]
+            try:
+                await self.bot.delete_messages(chat_id, batch)
+                deleted += len(batch)
+            except TelegramError:
+                pass
+        failed = len(ids) - deleted
+        text = f"I've forgotten our conversation and deleted {deleted} messages from this chat."
+        if failed:
+            text += f" I couldn't delete {failed} of them."
+        text += (" Messages older than 48 hours, or from before the assistant restarted, I "
+                 "can't delete: to remove everything, delete the chat (press and hold it, then "
+                 "Delete). If you are in danger, call 999.")
+        await self.bot.send_message(chat_id, text)
+
+
+def _bot_from_env() -> Bot:
+    api_url = os.environ.get("TELEGRAM_API_URL")
+    return Bot(os.environ["TELEGRAM_TOKEN"], **({"base_url": api_url} if api_url else {}))
+
+
+async def set_webhook() -> None:
+    """Registers TELEGRAM_WEBHOOK_URL with the secret token every update must then carry."""
+    async with _bot_from_env() as bot:
+        await bot.set_webhook(os.environ["TELEGRAM_WEBHOOK_URL"],
+                              secret_token=os.environ["TELEGRAM_WEBHOOK_SECRET"],
+                              allowed_updates=ALLOWED_UPDATES)
+    print("Webhook registered.")
+
+
+async def poll(local_webhook: str) -> None:
+    """Local development: fetches updates and hands each to the local webhook.
+
+    Each goes with the secret, so it takes exactly the path Telegram's own calls take.
+    """
+    async with _bot_from_env() as bot:
+        await bot.delete_webhook()
+        offset = 0
+        print(f"Polling Telegram; forwarding updates to {local_webhook}. Ctrl-C stops.")
+        while True:
+            for update in await bot.get_updates(offset=offset, timeout=30,
+                                                allowed_updates=ALLOWED_UPDATES):
+                offset = update.update_id + 1
+                request = urllib.request.Request(
+                    local_webhook, data=json.dumps(update.to_dict()).encode(),
+                    headers={"Content-Type": "application/json",
+                             SECRET_HEADER: os.environ["TELEGRAM_WEBHOOK_SECRET"]})
+                try:
+                    await asyncio.to_thread(urllib.request.urlopen, request, None, 60)
+                except urllib.error.URLError as error:
+                    print(f"could not reach {local_webhook}: {error.reason}", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["set-webhook", "poll"])
+    parser.add_argument("--local-webhook",
+                        default="http://localhost:5005/webhooks/telegram/webhook")
+    args = parser.parse_args()
+    if args.command == "set-webhook":
+        asyncio.run(set_webhook())
+    else:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(poll(args.local_webhook))
+
+
+if __name__ == "__main__":
+    main()
