@@ -5,8 +5,8 @@ carry the secret token the webhook was registered with (X-Telegram-Bot-Api-Secre
 updates are parsed with `telegram.Update.de_json` and answered with `telegram.Bot`. Buttons
 become inline keyboards; a pressed button is answered and sent on as its payload (only payloads
 our buttons offer). /start, /help, /exit and /forget are mapped explicitly; any other text
-starting with "/" is read as words. Group chats, channel posts and edited messages are ignored;
-stickers, photos and voice notes get a short text.
+starting with "/" is read as words, and so is a photo's caption. Group chats, channel posts and
+edited messages are ignored; stickers, photos without a caption and voice notes get a short text.
 
 Registered in credentials.yml as `channels.telegram.TelegramInput`. Secrets come from
 environment variables whose names credentials.yml gives; without them the webhook answers 503.
@@ -206,10 +206,11 @@ class TelegramInput(InputChannel):
             return
         chat_hash = pseudonym.pseudonym(self.hash_key, "telegram", str(message.chat_id))
         self.sent.add(chat_hash, message.message_id)
-        if not message.text:
+        text = message.text or message.caption  # a photo's caption is typed text too
+        if not text:
             await self._send(message.chat_id, [{"text": NOT_TEXT}])
             return
-        command = message.text.strip().split(" ")[0].split("@")[0].lower()
+        command = text.strip().split(" ")[0].split("@")[0].lower()
         if command == "/start":
             await self._send(message.chat_id, [{"text": SAFETY_NOTE}])
             await self._converse(message.chat_id, "/greet", on_new_message)
@@ -220,7 +221,7 @@ class TelegramInput(InputChannel):
         elif command == "/forget":
             await self._forget(message.chat_id, request)
         else:
-            await self._converse(message.chat_id, typed_text(message.text), on_new_message)
+            await self._converse(message.chat_id, typed_text(text), on_new_message)
 
     def _is_button(self, payload: str | None, request: Request) -> bool:
         """Whether `payload` is one our buttons offer (a client can send any callback data)."""

@@ -168,6 +168,12 @@ def test_stickers_and_voice_notes_get_a_short_text(telegram: Telegram, extra: di
     assert "can only read text" in texts(telegram.say(None, chat_id=chat(), **extra))
 
 
+def test_a_photo_caption_is_read_like_a_message(telegram: Telegram) -> None:
+    photo = [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]
+    sent = texts(telegram.say(None, chat_id=chat(), photo=photo, caption="hes outside my door"))
+    assert "Please call 999 now" in sent
+
+
 def test_groups_channel_posts_edits_and_empty_updates_are_ignored(telegram: Telegram) -> None:
     group = -chat()
     assert telegram.say("hello", chat_id=group, chat_type="group") == []
