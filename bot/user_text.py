@@ -15,3 +15,17 @@ INTENT_PREFIX = "/"
 def typed_text(text: str) -> str:
     """`text` with any leading slashes removed, so it is read as words, never as an intent."""
     return text.strip().lstrip(INTENT_PREFIX).strip()
+
+
+def button_payloads(responses: dict[str, list[dict]]) -> frozenset[str]:
+    """Every payload a button in the domain's responses offers.
+
+    A client can send any "button press" it likes (Telegram callback data, the widget's
+    requests); channels pass on only payloads that one of our buttons really offers.
+    """
+    return frozenset(
+        button["payload"]
+        for variants in responses.values()
+        for variant in variants
+        for button in variant.get("buttons", [])
+    )

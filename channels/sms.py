@@ -15,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
@@ -32,6 +31,8 @@ from bot import pseudonym
 from bot.optout import OptOutList
 from bot.sms_format import format_reply
 from bot.user_text import typed_text
+from channels.collector import ChannelCollector
+from channels.webhook import OnNewMessage, WebhookChannel, refuse
 
 logger = logging.getLogger(__name__)
 
@@ -64,20 +65,7 @@ def twiml(*texts: str) -> HTTPResponse:
     return response.text(str(reply), content_type="application/xml")
 
 
-class SmsCollector(CollectingOutputChannel):
-    """Collects the answers; named "sms" so responses' `channel: sms` variants are chosen."""
-
-    @classmethod
-    def name(cls) -> str:
-        return "sms"
-
-
-def refuse(status: int, reason: str) -> HTTPResponse:
-    """A 4xx/5xx answer with a reason, never a stack trace."""
-    return response.json({"error": reason}, status=status)
-
-
-class SmsInput(InputChannel):
+class SmsInput(WebhookChannel):
     """The SMS channel: Twilio webhook in, TwiML out."""
 
     @classmethod
@@ -97,17 +85,10 @@ class SmsInput(InputChannel):
 
     def __init__(self, auth_token: str, webhook_url: str, hash_key_env: str,
                  optout_path: Path) -> None:
+        super().__init__("" if auth_token and webhook_url else
+                         "set TWILIO_AUTH_TOKEN and SMS_WEBHOOK_URL", hash_key_env)
         self.webhook_url = webhook_url
         self.validator = RequestValidator(auth_token)
-        self.hash_key = b""
-        self.unconfigured = "" if auth_token and webhook_url else (
-            "set TWILIO_AUTH_TOKEN and SMS_WEBHOOK_URL")
-        try:
-            self.hash_key = pseudonym.key_from_env(hash_key_env)
-        except pseudonym.MissingKeyError as error:
-            self.unconfigured = str(error)
-        if self.unconfigured:
-            logger.warning("SMS channel not configured: %s", self.unconfigured)
         self.optout_path = optout_path
         self._optouts: OptOutList | None = None
         self._more: dict[str, str] = {}  # sender hash -> the rest of a long answer
@@ -118,26 +99,8 @@ class SmsInput(InputChannel):
             self._optouts = OptOutList(self.optout_path)
         return self._optouts
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sms = Blueprint("sms_webhook", __name__)
-
-        @sms.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @sms.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            form = self._verified_form(request)
-            if isinstance(form, HTTPResponse):
-                return form
-            return await self._answer(request, form, on_new_message)
-
-        return sms
-
-    def _verified_form(self, request: Request) -> RequestParameters | HTTPResponse:
-        """The form Twilio sent, or the 4xx/503 response saying why the request is refused."""
-        if self.unconfigured:
-            return refuse(503, "the SMS channel is not configured")
+    def verify(self, request: Request) -> RequestParameters | HTTPResponse:
+        """The form Twilio sent, or the 4xx response saying why the request is refused."""
         body = request.body or b""
         if len(body) > MAX_BODY_BYTES:
             return refuse(413, "request body too large")
@@ -158,10 +121,11 @@ class SmsInput(InputChannel):
             return refuse(400, "missing From")
         return form
 
-    async def _answer(self, request: Request, form: RequestParameters,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def answer(self, request: Request, form: RequestParameters,
+                     on_new_message: OnNewMessage) -> HTTPResponse:
+        """Keywords first (STOP, START, HELP, MORE), then the conversation, answered in TwiML."""
         number = form.get("From")
-        sender = pseudonym.pseudonym(self.hash_key, "sms", number)
+        sender = self.sender(number)
         optout_id = pseudonym.pseudonym(self.hash_key, "sms-optout", number)
         body = typed_text(form.get("Body") or "")
         keyword = body.lower().rstrip(".!")
@@ -179,7 +143,7 @@ class SmsInput(InputChannel):
         if keyword == MORE_WORD:
             return twiml(*self._next_part(sender))
         text = HELP_PAYLOAD if keyword in HELP_WORDS else await self._option(request, sender, body)
-        collector = SmsCollector()
+        collector = ChannelCollector(self.name())
         message = UserMessage(text, collector, sender, input_channel=self.name())
         try:
             await asyncio.wait_for(on_new_message(message), timeout=ANSWER_WITHIN_S)

@@ -29,11 +29,10 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -42,7 +41,9 @@ from telegram.error import TelegramError
 
 from bot import pseudonym
 from bot.forget import forget_conversation
-from bot.user_text import typed_text
+from bot.user_text import button_payloads, typed_text
+from channels.collector import ChannelCollector
+from channels.webhook import OnNewMessage, WebhookChannel, refuse
 
 logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
@@ -66,19 +67,6 @@ EXIT_TEXT = (
 )
 NOT_TEXT = "Sorry, I can only read text messages. Please type your question. " \
            "If you are in danger, call 999."
-
-
-class TelegramCollector(CollectingOutputChannel):
-    """Collects the answers; named "telegram" so `channel: telegram` variants are chosen."""
-
-    @classmethod
-    def name(cls) -> str:
-        return "telegram"
-
-
-def refuse(status: int, reason: str) -> HTTPResponse:
-    """A 4xx/5xx answer with a reason, never a stack trace."""
-    return response.json({"error": reason}, status=status)
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -117,7 +105,7 @@ class SentMessages:
         return [i for i, sent in self._ids.pop(chat_hash, ()) if now - sent < DELETABLE_FOR_S]
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(WebhookChannel):
     """The Telegram channel: webhook in, Bot API out."""
 
     @classmethod
@@ -136,45 +124,25 @@ class TelegramInput(InputChannel):
         )
 
     def __init__(self, token: str, secret: str, hash_key_env: str, api_url: str = "") -> None:
+        super().__init__("" if token and secret else
+                         "set TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_SECRET", hash_key_env)
         self.secret = secret
-        self.hash_key = b""
-        self.unconfigured = "" if token and secret else "set TELEGRAM_TOKEN and " \
-                                                        "TELEGRAM_WEBHOOK_SECRET"
-        try:
-            self.hash_key = pseudonym.key_from_env(hash_key_env)
-        except pseudonym.MissingKeyError as error:
-            self.unconfigured = str(error)
-        if self.unconfigured:
-            logger.warning("Telegram channel not configured: %s", self.unconfigured)
         self.bot = Bot(token or "unconfigured", **({"base_url": api_url} if api_url else {}))
         self.sent = SentMessages()
         self._button_payloads: frozenset[str] | None = None
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        telegram = Blueprint("telegram_webhook", __name__)
+    async def answer(self, request: Request, update: Update,
+                     on_new_message: OnNewMessage) -> HTTPResponse:
+        """Handles the update; Telegram always gets 200, or it would send the update again."""
+        await self.bot.initialize()  # once; later calls return at once
+        try:
+            await self._handle(update, request, on_new_message)
+        except TelegramError as error:
+            logger.error("Telegram Bot API call failed: %s", type(error).__name__)
+        return response.json({"ok": True})
 
-        @telegram.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @telegram.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            update = self._verified_update(request)
-            if isinstance(update, HTTPResponse):
-                return update
-            await self.bot.initialize()  # once; later calls return at once
-            try:
-                await self._handle(update, request, on_new_message)
-            except TelegramError as error:
-                logger.error("Telegram Bot API call failed: %s", type(error).__name__)
-            return response.json({"ok": True})
-
-        return telegram
-
-    def _verified_update(self, request: Request) -> Update | HTTPResponse:
-        """The update Telegram sent, or the 4xx/503 response saying why it is refused."""
-        if self.unconfigured:
-            return refuse(503, "the Telegram channel is not configured")
+    def verify(self, request: Request) -> Update | HTTPResponse:
+        """The update Telegram sent, or the 4xx response saying why it is refused."""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             logger.warning("Telegram update with a wrong or missing secret token rejected")
@@ -192,7 +160,7 @@ class TelegramInput(InputChannel):
             return refuse(400, "malformed Telegram update")
 
     async def _handle(self, update: Update, request: Request,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+                      on_new_message: OnNewMessage) -> None:
         if update.callback_query:
             query = update.callback_query
             await query.answer()
@@ -204,7 +172,7 @@ class TelegramInput(InputChannel):
         message = update.message  # edited messages and channel posts are not answered
         if message is None or message.chat.type != "private":
             return
-        chat_hash = pseudonym.pseudonym(self.hash_key, "telegram", str(message.chat_id))
+        chat_hash = self.sender(str(message.chat_id))
         self.sent.add(chat_hash, message.message_id)
         text = message.text or message.caption  # a photo's caption is typed text too
         if not text:
@@ -226,25 +194,18 @@ class TelegramInput(InputChannel):
     def _is_button(self, payload: str | None, request: Request) -> bool:
         """Whether `payload` is one our buttons offer (a client can send any callback data)."""
         if self._button_payloads is None:
-            responses = request.app.ctx.agent.domain.responses
-            self._button_payloads = frozenset(
-                button["payload"] for variants in responses.values() for variant in variants
-                for button in variant.get("buttons", [])
-            )
+            self._button_payloads = button_payloads(request.app.ctx.agent.domain.responses)
         return payload in self._button_payloads
 
-    def _sender(self, chat_id: int) -> str:
-        return pseudonym.pseudonym(self.hash_key, "telegram", str(chat_id))
-
     async def _converse(self, chat_id: int, text: str,
-                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        collector = TelegramCollector()
-        await on_new_message(UserMessage(text, collector, self._sender(chat_id),
+                        on_new_message: OnNewMessage) -> None:
+        collector = ChannelCollector(self.name())
+        await on_new_message(UserMessage(text, collector, self.sender(str(chat_id)),
                                          input_channel=self.name()))
         await self._send(chat_id, collector.messages)
 
     async def _send(self, chat_id: int, messages: list[dict]) -> None:
-        chat_hash = self._sender(chat_id)
+        chat_hash = self.sender(str(chat_id))
         for message in messages:
             pieces = split_text(message.get("text") or "")
             for n, piece in enumerate(pieces):
@@ -257,7 +218,7 @@ class TelegramInput(InputChannel):
 
     async def _forget(self, chat_id: int, request: Request) -> None:
         """Deletes the conversation's state and the chat's messages of the last 48 hours."""
-        chat_hash = self._sender(chat_id)
+        chat_hash = self.sender(str(chat_id))
         forget_conversation(request.app.ctx.agent.tracker_store, chat_hash)
         ids = self.sent.take_deletable(chat_hash)
         deleted = 0

@@ -1,0 +1,75 @@
+"""What the SMS and Telegram channels share: one webhook that only their platform may call.
+
+A subclass says how to verify a request (`verify`: the platform's parsed data, or the 4xx
+response saying why it is refused) and how to answer it (`answer`). This class serves the
+webhook, refuses everything with 503 until the channel's secrets are configured, and turns
+platform user ids into keyed-hash sender ids.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import pseudonym
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def refuse(status: int, reason: str) -> HTTPResponse:
+    """A 4xx/5xx answer with a reason, never a stack trace."""
+    return response.json({"error": reason}, status=status)
+
+
+class WebhookChannel(InputChannel):
+    """A channel behind one webhook (POST /webhooks/<name>/webhook)."""
+
+    def __init__(self, missing_secrets: str, hash_key_env: str) -> None:
+        """`missing_secrets` says which secrets are not set ("" when all are)."""
+        self.unconfigured = missing_secrets
+        self.hash_key = b""
+        try:
+            self.hash_key = pseudonym.key_from_env(hash_key_env)
+        except pseudonym.MissingKeyError as error:
+            self.unconfigured = self.unconfigured or str(error)
+        if self.unconfigured:
+            logger.warning("%s channel not configured: %s", self.name(), self.unconfigured)
+
+    def sender(self, platform_id: str) -> str:
+        """The sender id Rasa stores for a phone number or chat id: a keyed hash of it."""
+        return pseudonym.pseudonym(self.hash_key, self.name(), platform_id)
+
+    def verify(self, request: Request) -> Any:  # noqa: ANN401  (each platform's own data)
+        """The request's data if it really comes from the platform, else a 4xx response."""
+        raise NotImplementedError
+
+    async def answer(self, request: Request, verified: Any,  # noqa: ANN401
+                     on_new_message: OnNewMessage) -> HTTPResponse:
+        """Handles a verified request and returns what the platform gets back."""
+        raise NotImplementedError
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        webhook = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if self.unconfigured:
+                return refuse(503, f"the {self.name()} channel is not configured")
+            verified = self.verify(request)
+            if isinstance(verified, HTTPResponse):
+                return verified
+            return await self.answer(request, verified, on_new_message)
+
+        return webhook
