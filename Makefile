@@ -18,9 +18,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore
 
-TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml)
+# Browser tests: Debian's chromium (Playwright's own browser download does not work here) and
+# axe-core from npm, both installed by `make test` when missing.
+CHROMIUM := /usr/bin/chromium
+AXE := node_modules/axe-core/axe.min.js
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install lock train run shell test lint validate test-stories eval eval-risk bench-risk \
+.PHONY: help install browser-deps lock train run shell test lint validate test-stories eval eval-risk bench-risk \
 	telegram-webhook telegram-poll clean
 
 help:
@@ -42,6 +46,16 @@ $(STAMP): requirements.lock
 	touch $@
 
 install: $(STAMP)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+browser-deps: $(CHROMIUM) $(AXE)
 
 # Re-pin every dependency from requirements.in (run after changing requirements.in).
 lock:
@@ -71,7 +85,7 @@ validate: $(STAMP)
 test-stories: train
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
-test: lint validate train
+test: lint validate train browser-deps
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-stories
 

@@ -95,9 +95,11 @@ def run() -> int:
         wait_until_up(f"http://localhost:{RASA_PORT}/", server)
         print(
             "\nThe assistant is running.\n"
-            f"  Talk to it:  make shell   (or POST to http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
-            '               with {"sender": "me", "message": "hello"})\n'
-            "  Stop it:     Ctrl-C\n",
+            f"  Website demo: http://localhost:{RASA_PORT}/webhooks/web/\n"
+            "  Terminal:     make shell (in another terminal)\n"
+            f"  REST:         POST http://localhost:{RASA_PORT}/webhooks/rest/webhook\n"
+            '                with {"sender": "me", "message": "hello"}\n'
+            "  Stop it:      Ctrl-C\n",
             flush=True,
         )
         while all(p.poll() is None for p in processes):

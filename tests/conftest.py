@@ -133,3 +133,19 @@ def bot(
         yield Bot(url)
     finally:
         launcher.stop([process])
+
+
+ALLOWED_ORIGIN = "https://campaign.example.org"
+
+
+@pytest.fixture(scope="session")
+def web_server(
+    trained_model: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A running assistant for the website widget; yields the server's base URL."""
+    process, url = start_rasa(trained_model, action_server, tmp_path_factory.mktemp("web"),
+                              {"WEB_ALLOWED_ORIGINS": ALLOWED_ORIGIN})
+    try:
+        yield url
+    finally:
+        launcher.stop([process])

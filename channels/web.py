@@ -1,0 +1,273 @@
+"""The website channel: serves the widget, a demo page, and the widget's message endpoint.
+
+Rasa's socket.io channel trusts a session id the browser chooses, so anyone who learns one can
+join that conversation. Here the server issues each new chat a session token (random, and signed
+with the server's key so a client cannot make one up); the sender id is derived from it on the
+server. The conversation lives only in the page's memory and in the tracker store; the widget's
+quick exit tells the server to forget it.
+
+Routes, under /webhooks/web/ on the Rasa server's port:
+    GET  /                    the demo page (a plain campaign page with the widget on it)
+    GET  /cover-your-tracks   what the quick exit does and does not erase
+    GET  /static/<file>       the widget's script and styles, the exit page
+    POST /session             a new chat: {"token": ...}
+    POST /message             {"token", "message"} typed text, or {"token", "payload"} a button
+    POST /forget              the token as plain text (navigator.sendBeacon): deletes the chat
+
+Registered in credentials.yml as `channels.web.WebInput`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import pseudonym
+from bot.forget import forget_conversation
+from bot.user_text import button_payloads, typed_text
+from channels.collector import ChannelCollector
+
+logger = logging.getLogger(__name__)
+
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+STATIC_FILES = {  # served files, by name, with their content types (nothing else is served)
+    "widget.js": "text/javascript; charset=utf-8",
+    "widget.css": "text/css; charset=utf-8",
+    "demo.css": "text/css; charset=utf-8",
+}
+START_PAYLOAD = "/greet"  # the widget's first message, so every chat opens with the greeting
+# The widget sends its JSON as text/plain: a CORS "simple" request, so browsers send no
+# preflight (Rasa's CORS layer answers every OPTIONS itself, without our allowed origins).
+JSON_TYPES = frozenset({"application/json", "text/plain"})
+MAX_REQUEST_BYTES = 4096
+MAX_MESSAGE_CHARS = 1000
+MESSAGES_PER_MINUTE = 20
+MAX_TRACKED_SESSIONS = 100_000
+ANSWER_WITHIN_S = 20.0
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class RateLimiter:
+    """At most `per_minute` messages a minute for each session (keyed by its sender hash)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._times: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        times = self._times[key]
+        while times and now - times[0] >= 60:
+            times.popleft()
+        if len(times) >= self.per_minute:
+            return False
+        times.append(now)
+        if len(self._times) > MAX_TRACKED_SESSIONS:
+            self._times.pop(next(iter(self._times)))  # the oldest session
+        return True
+
+
+class WebInput(InputChannel):
+    """The website widget's channel."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "web"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        origins = os.environ.get(credentials.get("allowed_origins_env", "WEB_ALLOWED_ORIGINS"), "")
+        return cls(
+            hash_key_env=credentials.get("hash_key_env", pseudonym.KEY_ENV),
+            allowed_origins=[o.strip() for o in origins.split(",") if o.strip()],
+        )
+
+    def __init__(self, hash_key_env: str, allowed_origins: list[str]) -> None:
+        try:
+            self.key = pseudonym.key_from_env(hash_key_env)
+        except pseudonym.MissingKeyError:
+            # The widget must work with `make run` on a fresh machine: a key made now keeps
+            # sessions safe for this process's life (they end when it stops, as they should).
+            self.key = secrets.token_bytes(32)
+            logger.info("Web channel: no %s set, using a key that lasts until restart",
+                        hash_key_env)
+        self.allowed_origins = frozenset(allowed_origins)
+        self.limiter = RateLimiter(MESSAGES_PER_MINUTE)
+        self._button_payloads: frozenset[str] | None = None
+
+    # ------------------------------------------------------------------ sessions
+    def new_token(self) -> str:
+        """A session token: random, and signed so the server can tell it made it."""
+        nonce = secrets.token_urlsafe(24)
+        return f"{nonce}.{self._signature(nonce)}"
+
+    def sender_for(self, token: object) -> str | None:
+        """The sender id for a token this server issued; None for anything else."""
+        if not isinstance(token, str) or token.count(".") != 1 or len(token) > 200:
+            return None
+        nonce, signature = token.split(".")
+        if not hmac.compare_digest(signature, self._signature(nonce)):
+            return None
+        return pseudonym.pseudonym(self.key, "web", nonce)
+
+    def _signature(self, nonce: str) -> str:
+        digest = hmac.new(self.key, f"web-session:{nonce}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:18]).decode()
+
+    # ------------------------------------------------------------------ HTTP
+    def _headers(self, request: Request) -> dict[str, str]:
+        headers = dict(SECURITY_HEADERS)
+        origin = request.headers.get("Origin")
+        if origin and origin in self.allowed_origins:
+            headers.update({
+                "Access-Control-Allow-Origin": origin,
+                "Vary": "Origin",
+            })
+        return headers
+
+    def _json(self, request: Request, body: dict, status: int = 200) -> HTTPResponse:
+        return response.json(body, status=status, headers=self._headers(request))
+
+    def _refuse(self, request: Request, status: int, reason: str) -> HTTPResponse:
+        """A 4xx with a reason the widget shows to the person."""
+        return self._json(request, {"error": reason}, status)
+
+    def _file(self, request: Request, name: str) -> HTTPResponse:
+        body = (WEB_ROOT / name).read_bytes()
+        content_type = STATIC_FILES.get(name, "text/html; charset=utf-8")
+        return response.raw(body, content_type=content_type, headers=self._headers(request))
+
+    def _cross_origin_refused(self, request: Request) -> bool:
+        origin = request.headers.get("Origin")
+        own = f"{request.scheme}://{request.host}"
+        return bool(origin) and origin != own and origin not in self.allowed_origins
+
+    def _json_body(self, request: Request) -> dict | HTTPResponse:
+        """The request's JSON object, or the 4xx response saying why there is none."""
+        if self._cross_origin_refused(request):
+            return self._refuse(request, 403, "This site may not use the chat.")
+        if len(request.body or b"") > MAX_REQUEST_BYTES:
+            return self._refuse(request, 413, "That message is too long.")
+        if (request.content_type or "").split(";")[0].strip() not in JSON_TYPES:
+            return self._refuse(request, 415, "Expected JSON.")
+        try:
+            body = json.loads(request.body or b"")
+        except ValueError:
+            return self._refuse(request, 400, "That request could not be read.")
+        if not isinstance(body, dict):
+            return self._refuse(request, 400, "That request could not be read.")
+        return body
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        web = Blueprint("web_widget", __name__)
+
+        @web.route("/", methods=["GET"])
+        async def demo(request: Request) -> HTTPResponse:
+            return self._file(request, "demo.html")
+
+        @web.route("/cover-your-tracks", methods=["GET"])
+        async def cover_your_tracks(request: Request) -> HTTPResponse:
+            return self._file(request, "cover-your-tracks.html")
+
+        @web.route("/static/<name>", methods=["GET"])
+        async def static(request: Request, name: str) -> HTTPResponse:
+            if name not in STATIC_FILES:
+                return self._refuse(request, 404, "Not found.")
+            return self._file(request, name)
+
+        @web.route("/session", methods=["POST"])
+        async def session(request: Request) -> HTTPResponse:
+            if self._cross_origin_refused(request):
+                return self._refuse(request, 403, "This site may not use the chat.")
+            return self._json(request, {"token": self.new_token()})
+
+        @web.route("/message", methods=["POST"])
+        async def message(request: Request) -> HTTPResponse:
+            body = self._json_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            return await self._answer(request, body, on_new_message)
+
+        @web.route("/forget", methods=["POST"])
+        async def forget(request: Request) -> HTTPResponse:
+            if self._cross_origin_refused(request):
+                return self._refuse(request, 403, "This site may not use the chat.")
+            sender = self.sender_for((request.body or b"")[:300].decode("utf-8", "replace"))
+            if sender is None:
+                return self._refuse(request, 403, "Unknown chat.")
+            forget_conversation(request.app.ctx.agent.tracker_store, sender)
+            return self._json(request, {"forgotten": True})
+
+        return web
+
+    async def _answer(self, request: Request, body: dict,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        sender = self.sender_for(body.get("token"))
+        if sender is None:
+            return self._refuse(request, 403, "This chat has ended. Please start a new one.")
+        text = self._text(body, request)
+        if isinstance(text, HTTPResponse):
+            return text
+        if not self.limiter.allow(sender):
+            return self._refuse(request, 429, "You're sending messages very fast. Please wait "
+                                              "a minute. If you are in danger, call 999.")
+        collector = ChannelCollector(self.name())
+        try:
+            await asyncio.wait_for(
+                on_new_message(UserMessage(text, collector, sender, input_channel=self.name())),
+                timeout=ANSWER_WITHIN_S)
+        except asyncio.TimeoutError:
+            logger.error("web answer took longer than %.0f s", ANSWER_WITHIN_S)
+            return self._refuse(request, 503, "Sorry, that took too long. Please try again. "
+                                              "If you are in danger, call 999.")
+        replies = [{k: m[k] for k in ("text", "buttons") if m.get(k)} for m in collector.messages]
+        return self._json(request, {"messages": replies})
+
+    def _text(self, body: dict, request: Request) -> str | HTTPResponse:
+        """What to hand Rasa: typed text made safe, or a button payload we offer."""
+        if "payload" in body:
+            payload = body["payload"]
+            if payload != START_PAYLOAD and payload not in self._payloads(request):
+                return self._refuse(request, 400, "That button is not one of ours.")
+            return payload
+        message = body.get("message")
+        if not isinstance(message, str) or not message.strip():
+            return self._refuse(request, 400, "Please type a message.")
+        if len(message) > MAX_MESSAGE_CHARS:
+            return self._refuse(request, 413, f"Please keep messages under {MAX_MESSAGE_CHARS} "
+                                              "characters.")
+        text = typed_text(message)
+        if not text:
+            return self._refuse(request, 400, "Please type a message.")
+        return text
+
+    def _payloads(self, request: Request) -> frozenset[str]:
+        if self._button_payloads is None:
+            self._button_payloads = button_payloads(request.app.ctx.agent.domain.responses)
+        return self._button_payloads
+

@@ -1,0 +1,157 @@
+"""The website channel's endpoint: server-issued sessions, limits, headers and CORS."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import ALLOWED_ORIGIN
+
+CSP = "default-src 'none'; script-src 'self'"
+
+
+def call(url: str, path: str, body: bytes | None = None, content_type: str = "application/json",
+         origin: str | None = None, method: str | None = None) -> tuple[int, dict, dict]:
+    headers = {"Content-Type": content_type}
+    if origin:
+        headers["Origin"] = origin
+    request = urllib.request.Request(f"{url}/webhooks/web{path}", data=body, headers=headers,
+                                     method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            raw, status, got = response.read(), response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        raw, status, got = error.read(), error.code, dict(error.headers)
+    try:
+        parsed = json.loads(raw) if raw else {}
+    except ValueError:
+        parsed = {}
+    return status, parsed, got
+
+
+def new_session(url: str) -> str:
+    status, body, _ = call(url, "/session", b"{}")
+    assert status == 200
+    return body["token"]
+
+
+def say(url: str, token: str, **body: object) -> tuple[int, dict]:
+    status, answer, _ = call(url, "/message", json.dumps({"token": token, **body}).encode())
+    return status, answer
+
+
+def text_of(answer: dict) -> str:
+    return "\n".join(m.get("text", "") for m in answer.get("messages", []))
+
+
+@pytest.mark.parametrize("path", ["/", "/cover-your-tracks", "/static/widget.js",
+                                  "/static/widget.css"])
+def test_everything_served_carries_the_security_headers(web_server: str, path: str) -> None:
+    status, _, headers = call(web_server, path, method="GET")
+    assert status == 200
+    assert headers["Content-Security-Policy"].startswith(CSP)
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "Set-Cookie" not in headers
+
+
+def test_api_answers_carry_the_security_headers_too(web_server: str) -> None:
+    _, _, headers = call(web_server, "/session", b"{}")
+    assert headers["Content-Security-Policy"].startswith(CSP)
+
+
+def test_a_session_is_a_private_conversation(web_server: str) -> None:
+    first, second = new_session(web_server), new_session(web_server)
+    assert first != second
+    say(web_server, first, payload="/audience_self")
+    assert "safe right now" in text_of(say(web_server, first, message="i need help")[1])
+    assert "Who is the help for?" in text_of(say(web_server, second, message="i need help")[1])
+
+
+@pytest.mark.parametrize("token", ["made-up", "abc.def", "", None, 42, "a." + "b" * 300])
+def test_a_token_the_server_did_not_issue_is_refused(web_server: str, token: object) -> None:
+    status, answer = say(web_server, token, message="hello")  # type: ignore[arg-type]
+    assert status == 403 and "start a new one" in answer["error"]
+
+
+def test_a_tampered_token_is_refused(web_server: str) -> None:
+    nonce, signature = new_session(web_server).split(".")
+    status, _ = say(web_server, f"{nonce[:-1]}x.{signature}", message="hello")
+    assert status == 403
+
+
+def test_only_our_buttons_payloads_are_accepted(web_server: str) -> None:
+    token = new_session(web_server)
+    assert say(web_server, token, payload="/restart")[0] == 400
+    assert say(web_server, token, payload="/risk_danger_now")[0] == 400
+    status, answer = say(web_server, token, payload="/audience_self")
+    assert status == 200 and "Thank you for reaching out" in text_of(answer)
+
+
+def test_typed_slash_text_is_words(web_server: str) -> None:
+    status, answer = say(web_server, new_session(web_server), message="/risk_danger_now")
+    assert status == 200 and "Please call 999 now" not in text_of(answer)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"[]", "application/json", 400),
+        (b"message=hi", "application/x-www-form-urlencoded", 415),
+        (b'{"message": "' + b"a" * 5000 + b'"}', "application/json", 413),
+    ],
+)
+def test_malformed_requests_get_a_4xx_with_a_reason(web_server: str, body: bytes,
+                                                    content_type: str, status: int) -> None:
+    got, answer, _ = call(web_server, "/message", body, content_type)
+    assert got == status and answer["error"]
+
+
+def test_long_and_empty_messages_are_refused_with_a_reason(web_server: str) -> None:
+    token = new_session(web_server)
+    status, answer = say(web_server, token, message="a" * 1001)
+    assert status == 413 and "under 1000 characters" in answer["error"]
+    status, answer = say(web_server, token, message="   ")
+    assert status == 400 and answer["error"] == "Please type a message."
+
+
+def test_too_many_messages_a_minute_are_slowed_down(web_server: str) -> None:
+    token = new_session(web_server)
+    statuses = [say(web_server, token, message="hi")[0] for _ in range(21)]
+    assert statuses[:20] == [200] * 20
+    assert statuses[20] == 429
+
+
+def test_cors_is_limited_to_configured_origins(web_server: str) -> None:
+    status, _, headers = call(web_server, "/session", b"{}", origin=ALLOWED_ORIGIN)
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    status, _, headers = call(web_server, "/session", b"{}", origin="https://evil.example")
+    assert status == 403 and "Access-Control-Allow-Origin" not in headers
+    # The widget's own request: JSON as text/plain, which browsers send without a preflight.
+    token = new_session(web_server)
+    body = json.dumps({"token": token, "message": "hello"}).encode()
+    status, _, headers = call(web_server, "/message", body, "text/plain;charset=UTF-8",
+                              origin=ALLOWED_ORIGIN)
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert call(web_server, "/message", body, "text/plain", origin="https://evil.example")[0] \
+        == 403
+
+
+def test_forget_deletes_the_conversation_at_once(web_server: str) -> None:
+    token = new_session(web_server)
+    say(web_server, token, payload="/audience_self")
+    status, _, _ = call(web_server, "/forget", token.encode(), "text/plain;charset=UTF-8")
+    assert status == 200
+    assert "Who is the help for?" in text_of(say(web_server, token, message="i need help")[1])
+    assert call(web_server, "/forget", b"forged", "text/plain")[0] == 403
+
+
+@pytest.mark.parametrize("path", ["/static/nope.js", "/static/..%2f..%2fdomain.yml",
+                                  "/static/demo.html"])
+def test_nothing_but_the_widgets_files_is_served(web_server: str, path: str) -> None:
+    assert call(web_server, path, method="GET")[0] == 404
