@@ -67,10 +67,13 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = START_
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
-    """Asks each process to stop (SIGINT, as Ctrl-C would), then kills what does not."""
+    """Asks each process to stop (SIGTERM: Sanic shuts down gracefully), then kills it.
+
+    A process still running 15 seconds later is killed.
+    """
     for process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)
     for process in processes:
         try:
             process.wait(timeout=15)
@@ -80,16 +83,19 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """Turns SIGTERM into the same clean shutdown as Ctrl-C."""
+    """Turns SIGINT and SIGTERM into the same clean shutdown as Ctrl-C."""
     raise KeyboardInterrupt
 
 
 def run() -> int:
     """Runs both servers until Ctrl-C (SIGINT) or SIGTERM."""
+    # Set both explicitly, before starting the servers: a shell that starts us in the
+    # background hands us SIGINT ignored, and an ignored signal is inherited by children.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     actions = subprocess.Popen(action_server_command(), cwd=ROOT)
     server = subprocess.Popen(rasa_server_command(), cwd=ROOT)
     processes = [actions, server]
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
         wait_until_up(f"http://localhost:{ACTIONS_PORT}/health", actions)
         wait_until_up(f"http://localhost:{RASA_PORT}/", server)

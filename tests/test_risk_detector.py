@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.evaluation import load_risk_file
 from bot.risk import RiskDetector, default_detector
 from bot.risk_component import RiskOverride
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +129,21 @@ def test_component_leaves_ordinary_messages_alone():
     message = run_component(classified("what is consent", ("ask_consent", 0.93)))
     assert message.get(INTENT) == {"name": "ask_consent", "confidence": 0.93}
     assert message.get("risk") is None
+
+
+def risk_messages() -> list[tuple[str, str]]:
+    """Every risk message we hold: the classifier's training examples and the eval file."""
+    messages = []
+    for block in yaml.safe_load((ROOT / "data" / "nlu_risk.yml").read_text())["nlu"]:
+        category = block["intent"].removeprefix("risk_")
+        messages += [(category, line.strip()[2:]) for line in block["examples"].splitlines()
+                     if line.strip()]
+    risk, _ = load_risk_file(ROOT / "tests" / "data" / "risk_eval.yml")
+    return messages + [(category, text) for category, texts in risk.items() for text in texts]
+
+
+def test_the_detector_alone_catches_every_risk_message_we_hold(detector: RiskDetector):
+    """Escalation must not depend on the classifier: every known phrasing is in the patterns."""
+    missed = [(category, text) for category, text in risk_messages()
+              if detector.detect(text) is None]
+    assert not missed
