@@ -179,3 +179,10 @@ def test_no_phone_number_or_message_text_in_the_server_log(sms: Sms) -> None:
     log = sms.log.read_text(errors="replace")
     assert NUMBER not in log and NUMBER[1:] not in log
     assert "secret question" not in log
+
+
+def test_flows_on_sms_say_menu_leaves_not_stop(sms: Sms) -> None:
+    number = new_number()
+    intro = " ".join(sms.texts("am i in a controlling relationship", number))
+    assert "Reply MENU" in intro and '"stop"' not in intro
+    assert "You can ask me about" in " ".join(sms.texts("menu", number))
