@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.test_web_channel import new_session, say, text_of
+from tests.test_web_channel import say, text_of
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -124,12 +124,14 @@ def test_quick_exit_leaves_and_forgets(page: Page, web_server: str, how: str) ->
     assert beacon.value.post_data == token
     _assert_exited_and_forgotten(page, web_server, token)
     page.go_back()  # the campaign page was replaced in the history, not left behind it
-    assert page.url != f"{web_server}/webhooks/web/" or page.locator(".daw-bot").count() == 0
+    assert "/webhooks/web/" not in page.url
 
 
 def test_typing_capitals_does_not_exit(page: Page) -> None:
     page.get_by_label("Type your message").type("Hello From Essex And Thurrock")
+    page.wait_for_timeout(1000)  # an exit would have navigated by now
     assert "/webhooks/web/" in page.url
+    expect(page.get_by_label("Type your message")).to_have_value("Hello From Essex And Thurrock")
 
 
 def test_every_control_is_reachable_by_keyboard(page: Page) -> None:
@@ -184,7 +186,3 @@ def test_screenshots_and_no_sideways_scrolling(browser: Browser, web_server: str
     page.locator(".daw").screenshot(path=str(ARTIFACTS / f"widget-{name}.png"))
     context.close()
 
-
-def test_the_server_issues_the_session_not_the_page(web_server: str) -> None:
-    token = new_session(web_server)
-    assert "." in token and len(token) > 40
