@@ -24,9 +24,9 @@ REFLECT_SLOTS = ("rf_fear", "rf_control", "rf_anger")
 FLOW_SLOTS = ("safe_now", "help_kind", *CHECKLIST_SLOTS, *REFLECT_SLOTS)
 EMERGENCY_LINE = "In an emergency, call 999."
 
-# What the "get help" flow lists, by who it is for and what kind of help they chose.
+# What the "get help" flow lists, by who it is for. What kind of help they chose (the
+# help_kind slot: talk, report, local) is itself a need tag in data/resources.yml.
 NEEDS_BY_AUDIENCE = {"self": "victim", "other": "other", "own_behaviour": "own_behaviour"}
-NEEDS_BY_KIND = {"talk": "talk", "report": "report", "local": "local"}
 
 
 def uk_now() -> datetime:
@@ -70,8 +70,8 @@ class ActionListServices(Action):
         audience = tracker.get_slot("audience") or "self"
         kind = tracker.get_slot("help_kind")
         needs = {NEEDS_BY_AUDIENCE.get(audience, "victim")}
-        if kind in NEEDS_BY_KIND and audience != "own_behaviour":
-            needs.add(NEEDS_BY_KIND[kind])
+        if kind and audience != "own_behaviour":
+            needs.add(kind)
         services = directory.services_for(needs)
         lines = ["Here is who can help:"]
         lines += [f"- {service.line()}" for service in services]

@@ -38,14 +38,15 @@ class OpeningPeriod:
 
 @dataclass(frozen=True)
 class Service:
-    """A service people can contact, exactly as recorded in data/resources.yml."""
+    """What the assistant says about a service, from data/resources.yml.
+
+    Who it is for, its source and whether it is verified stay in the YAML for reviewers
+    (tests/test_resources.py checks every entry has them); nothing in the code needs them.
+    """
 
     key: str
     name: str
-    for_whom: str
     needs: tuple[str, ...]
-    source: str
-    verified: bool
     number: str = ""
     extension: str = ""
     hours: str = ""
@@ -102,10 +103,7 @@ def _service(key: str, entry: dict) -> Service:
     return Service(
         key=key,
         name=entry["name"],
-        for_whom=entry["for"],
         needs=tuple(entry.get("needs", [])),
-        source=entry["source"],
-        verified=bool(entry["verified"]),
         number=str(entry.get("number", "")),
         extension=str(entry.get("extension", "")),
         hours=entry.get("hours", ""),

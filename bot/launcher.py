@@ -34,13 +34,16 @@ def action_server_command(port: int = ACTIONS_PORT) -> list[str]:
     return _rasa("run", "actions", "--actions", "actions", "--port", str(port))
 
 
-def rasa_server_command(port: int = RASA_PORT, endpoints: str = "endpoints.yml") -> list[str]:
-    """The command that serves the newest model with the channels in credentials.yml.
+def rasa_server_command(
+    port: int = RASA_PORT, endpoints: str = "endpoints.yml", model: str = "models"
+) -> list[str]:
+    """The command that serves `model` (a file, or the newest in a folder).
 
-    Rasa's HTTP API (--enable-api) stays off: it would expose every conversation.
+    The channels are those in credentials.yml. Rasa's HTTP API (--enable-api) stays off:
+    it would expose every conversation.
     """
     return _rasa(
-        "run", "--model", "models", "--port", str(port),
+        "run", "--model", model, "--port", str(port),
         "--credentials", "credentials.yml", "--endpoints", endpoints,
     )
 

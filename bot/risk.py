@@ -60,7 +60,7 @@ TEXT_SPEAK = {
     "gotta": "got to", "rn": "right now", "pls": "please", "plz": "please", "b4": "before",
     "2day": "today", "2nite": "tonight", "tonite": "tonight", "some1": "someone",
     "sum1": "someone", "any1": "anyone", "ppl": "people", "cuz": "because", "coz": "because",
-    "thru": "through", "kms": "kill myself", "wiv": "with", "da": "the", "wat": "what",
+    "thru": "through", "kms": "kill myself", "wiv": "with", "da": "dad", "wat": "what",
     "kil": "kill", "kll": "kill", "killin": "killing", "hurtin": "hurting", "hittin": "hitting",
     "tryin": "trying", "comin": "coming", "nd": "and", "n": "and", "mi": "my",
     "abt": "about", "bc": "because", "cos": "because", "tho": "though",

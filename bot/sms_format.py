@@ -27,11 +27,10 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(-])")
 
 @dataclass(frozen=True)
 class SmsReply:
-    """What to send back: the text messages, the rest for MORE, and the options offered."""
+    """What to send back: the text messages, and the rest, sent when the person texts MORE."""
 
     parts: list[str]
     remainder: str
-    options: list[dict]
 
 
 def plain(text: str) -> str:
@@ -127,10 +126,10 @@ def format_reply(messages: list[dict]) -> SmsReply:
     ending = [Piece(options_line(options), new_line=True)] if options else []
     parts, rest = pack(body + ending, MAX_PARTS)
     if not rest:
-        return SmsReply(parts=parts, remainder="", options=options)
+        return SmsReply(parts=parts, remainder="")
     ending.append(Piece(MORE_HINT, new_line=True))
     parts, rest = pack(body, MAX_PARTS - 1)
     room = PART_LENGTH - gsm7.length(_join(ending)) - 1
     last, rest = _fill(rest, room)
     parts.append(_join([*last, *ending]))
-    return SmsReply(parts=parts, remainder=_join(rest), options=options)
+    return SmsReply(parts=parts, remainder=_join(rest))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -29,9 +28,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import pseudonym
 from bot.optout import OptOutList
+from bot.recent import Recent
 from bot.sms_format import format_reply
 from bot.user_text import typed_text
 from channels.collector import ChannelCollector
+from channels.settings import from_env
 from channels.webhook import OnNewMessage, WebhookChannel, refuse
 
 logger = logging.getLogger(__name__)
@@ -74,13 +75,12 @@ class SmsInput(WebhookChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = credentials or {}
         return cls(
-            auth_token=os.environ.get(credentials.get("auth_token_env", "TWILIO_AUTH_TOKEN"), ""),
-            webhook_url=os.environ.get(credentials.get("webhook_url_env", "SMS_WEBHOOK_URL"), ""),
-            hash_key_env=credentials.get("hash_key_env", pseudonym.KEY_ENV),
-            optout_path=Path(os.environ.get(credentials.get("optout_db_env", "SMS_OPTOUT_DB"),
-                                            "var/sms-optout.sqlite3")),
+            auth_token=from_env(credentials, "auth_token_env", "TWILIO_AUTH_TOKEN"),
+            webhook_url=from_env(credentials, "webhook_url_env", "SMS_WEBHOOK_URL"),
+            hash_key_env=(credentials or {}).get("hash_key_env", pseudonym.KEY_ENV),
+            optout_path=Path(from_env(credentials, "optout_db_env", "SMS_OPTOUT_DB",
+                                      "var/sms-optout.sqlite3")),
         )
 
     def __init__(self, auth_token: str, webhook_url: str, hash_key_env: str,
@@ -91,7 +91,8 @@ class SmsInput(WebhookChannel):
         self.validator = RequestValidator(auth_token)
         self.optout_path = optout_path
         self._optouts: OptOutList | None = None
-        self._more: dict[str, str] = {}  # sender hash -> the rest of a long answer
+        # sender hash -> the rest of a long answer, until they text MORE
+        self._more: Recent[str, str] = Recent(MAX_WAITING_LONG_ANSWERS)
 
     @property
     def optouts(self) -> OptOutList:
@@ -172,8 +173,6 @@ class SmsInput(WebhookChannel):
     def _remember_rest(self, sender: str, remainder: str) -> None:
         self._more.pop(sender, None)
         if remainder:
-            if len(self._more) >= MAX_WAITING_LONG_ANSWERS:
-                self._more.pop(next(iter(self._more)))  # the oldest
             self._more[sender] = remainder
 
     def _next_part(self, sender: str) -> list[str]:

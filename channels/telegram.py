@@ -28,7 +28,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections import defaultdict, deque
+from collections import deque
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -41,8 +41,10 @@ from telegram.error import TelegramError
 
 from bot import pseudonym
 from bot.forget import forget_conversation
+from bot.recent import Recent
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
+from channels.settings import from_env
 from channels.webhook import OnNewMessage, WebhookChannel, refuse
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024
 DELETABLE_FOR_S = 48 * 3600  # a bot may delete messages in a private chat for 48 hours
 MAX_TRACKED_PER_CHAT = 500
+MAX_TRACKED_CHATS = 100_000
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 SAFETY_NOTE = (
@@ -93,11 +96,12 @@ class SentMessages:
     """Message ids per chat (keyed by the chat's hash) from the last 48 hours, for /forget."""
 
     def __init__(self) -> None:
-        self._ids: dict[str, deque[tuple[int, float]]] = defaultdict(
-            lambda: deque(maxlen=MAX_TRACKED_PER_CHAT))
+        self._ids: Recent[str, deque[tuple[int, float]]] = Recent(MAX_TRACKED_CHATS)
 
     def add(self, chat_hash: str, message_id: int) -> None:
-        self._ids[chat_hash].append((message_id, time.time()))
+        ids = self._ids.get(chat_hash) or deque(maxlen=MAX_TRACKED_PER_CHAT)
+        ids.append((message_id, time.time()))
+        self._ids[chat_hash] = ids
 
     def take_deletable(self, chat_hash: str) -> list[int]:
         """Forgets the chat's ids and returns those still young enough to delete."""
@@ -114,13 +118,11 @@ class TelegramInput(WebhookChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = credentials or {}
-        env = os.environ.get
         return cls(
-            token=env(credentials.get("token_env", "TELEGRAM_TOKEN"), ""),
-            secret=env(credentials.get("secret_env", "TELEGRAM_WEBHOOK_SECRET"), ""),
-            hash_key_env=credentials.get("hash_key_env", pseudonym.KEY_ENV),
-            api_url=env(credentials.get("api_url_env", "TELEGRAM_API_URL"), ""),
+            token=from_env(credentials, "token_env", "TELEGRAM_TOKEN"),
+            secret=from_env(credentials, "secret_env", "TELEGRAM_WEBHOOK_SECRET"),
+            hash_key_env=(credentials or {}).get("hash_key_env", pseudonym.KEY_ENV),
+            api_url=from_env(credentials, "api_url_env", "TELEGRAM_API_URL"),
         )
 
     def __init__(self, token: str, secret: str, hash_key_env: str, api_url: str = "") -> None:

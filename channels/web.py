@@ -25,13 +25,14 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -40,8 +41,10 @@ from sanic.response import HTTPResponse
 
 from bot import pseudonym
 from bot.forget import forget_conversation
+from bot.recent import Recent
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
+from channels.settings import from_env
 
 logger = logging.getLogger(__name__)
 
@@ -76,18 +79,17 @@ class RateLimiter:
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self._times: dict[str, deque[float]] = defaultdict(deque)
+        self._times: Recent[str, deque[float]] = Recent(MAX_TRACKED_SESSIONS)
 
     def allow(self, key: str) -> bool:
         now = time.monotonic()
-        times = self._times[key]
+        times = self._times.get(key) or deque()
         while times and now - times[0] >= 60:
             times.popleft()
+        self._times[key] = times
         if len(times) >= self.per_minute:
             return False
         times.append(now)
-        if len(self._times) > MAX_TRACKED_SESSIONS:
-            self._times.pop(next(iter(self._times)))  # the oldest session
         return True
 
 
@@ -100,10 +102,9 @@ class WebInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = credentials or {}
-        origins = os.environ.get(credentials.get("allowed_origins_env", "WEB_ALLOWED_ORIGINS"), "")
+        origins = from_env(credentials, "allowed_origins_env", "WEB_ALLOWED_ORIGINS")
         return cls(
-            hash_key_env=credentials.get("hash_key_env", pseudonym.KEY_ENV),
+            hash_key_env=(credentials or {}).get("hash_key_env", pseudonym.KEY_ENV),
             allowed_origins=[o.strip() for o in origins.split(",") if o.strip()],
         )
 
@@ -158,14 +159,20 @@ class WebInput(InputChannel):
         return self._json(request, {"error": reason}, status)
 
     def _file(self, request: Request, name: str) -> HTTPResponse:
-        body = (WEB_ROOT / name).read_bytes()
+        body = _read(name)
         content_type = STATIC_FILES.get(name, "text/html; charset=utf-8")
         return response.raw(body, content_type=content_type, headers=self._headers(request))
 
     def _cross_origin_refused(self, request: Request) -> bool:
+        """Whether the request comes from a page of another site that is not allowed.
+
+        Our own pages are recognised by host alone: behind a proxy that ends TLS, the server
+        sees http while the browser's Origin says https.
+        """
         origin = request.headers.get("Origin")
-        own = f"{request.scheme}://{request.host}"
-        return bool(origin) and origin != own and origin not in self.allowed_origins
+        if not origin or origin in self.allowed_origins:
+            return False
+        return urlparse(origin).netloc != request.host
 
     def _json_body(self, request: Request) -> dict | HTTPResponse:
         """The request's JSON object, or the 4xx response saying why there is none."""
@@ -271,3 +278,8 @@ class WebInput(InputChannel):
             self._button_payloads = button_payloads(request.app.ctx.agent.domain.responses)
         return self._button_payloads
 
+
+@cache
+def _read(name: str) -> bytes:
+    """A served file's bytes, read from web/ once per process."""
+    return (WEB_ROOT / name).read_bytes()

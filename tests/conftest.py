@@ -116,7 +116,7 @@ def start_rasa(
     endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
     log = (tmp_dir / "server.log").open("wb")
     process = subprocess.Popen(
-        launcher.rasa_server_command(port, str(endpoints)), cwd=ROOT,
+        launcher.rasa_server_command(port, str(endpoints), str(trained_model)), cwd=ROOT,
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     launcher.wait_until_up(f"http://127.0.0.1:{port}/", process)

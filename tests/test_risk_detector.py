@@ -32,6 +32,7 @@ def category(detector: RiskDetector, text: str) -> str | None:
         ("hes gonna k1ll me", "danger_now"),  # text-speak and digits for letters
         ("helppp he is hitting me", "danger_now"),  # repeated letters
         ("HE'S OUTSIDE MY HOUSE", "danger_now"),  # capitals
+        ("my da is hitting me", "danger_now"),  # "da" is dad
         ("he\u2019s going to kill me", "danger_now"),  # curly apostrophe
         ("he\u200bs going to kill me", "danger_now"),  # zero-width character
         ("my bf is strangeling me", "danger_now"),  # misspelling (fuzzy)

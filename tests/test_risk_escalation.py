@@ -9,7 +9,6 @@ import pytest
 
 from bot import launcher
 from bot.evaluation import FALSE_ESCALATION_TARGET, evaluate_risk, model_intent_classifier
-from bot.user_text import typed_text
 from tests.conftest import Bot, free_port, start_rasa, texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,15 +77,6 @@ def test_fallback_never_swallows_a_risk_message(bot: Bot) -> None:
     reply = texts(bot.say("qwzx vbnm plz hes gonna k1ll me"))
     assert "Please call 999 now" in reply
     assert "didn't understand" not in reply
-
-
-def test_typed_commands_are_read_as_words_not_intents(bot: Bot) -> None:
-    chat = bot.conversation()
-    chat.say("/audience_self")  # a button press: sets who it is for
-    assert "Please call 999 now" not in texts(chat.say(typed_text("/risk_danger_now")))
-    restarted = chat.say(typed_text("/restart"))
-    assert restarted, "typed /restart must get an answer, not silently restart the chat"
-    assert "safe right now" in texts(chat.say("i need help"))  # audience was not forgotten
 
 
 def test_the_whole_risk_evaluation_file_meets_its_targets(trained_model: Path) -> None:

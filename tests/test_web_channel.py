@@ -155,3 +155,9 @@ def test_forget_deletes_the_conversation_at_once(web_server: str) -> None:
                                   "/static/demo.html"])
 def test_nothing_but_the_widgets_files_is_served(web_server: str, path: str) -> None:
     assert call(web_server, path, method="GET")[0] == 404
+
+
+def test_our_own_page_behind_a_tls_proxy_is_not_cross_origin(web_server: str) -> None:
+    """Behind a proxy that ends TLS the server sees http, the browser's Origin says https."""
+    own_https = web_server.replace("http://", "https://")
+    assert call(web_server, "/session", b"{}", origin=own_https)[0] == 200
