@@ -41,6 +41,7 @@ from sanic.response import HTTPResponse
 
 from bot import pseudonym
 from bot.forget import forget_conversation
+from bot.insights.tally import QUICK_EXIT_EVENT
 from bot.recent import Recent
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
@@ -227,7 +228,11 @@ class WebInput(InputChannel):
             sender = self.sender_for((request.body or b"")[:300].decode("utf-8", "replace"))
             if sender is None:
                 return self._refuse(request, 403, "Unknown chat.")
-            forget_conversation(request.app.ctx.agent.tracker_store, sender)
+            store = request.app.ctx.agent.tracker_store
+            forget_conversation(store, sender)
+            # Only the widget's quick exit calls /forget: count it (a number, nothing else).
+            if store.event_broker is not None:
+                store.event_broker.publish({"event": QUICK_EXIT_EVENT})
             return self._json(request, {"forgotten": True})
 
         return web

@@ -104,16 +104,19 @@ def action_server() -> Iterator[str]:
 
 
 def start_rasa(
-    trained_model: Path, action_url: str, tmp_dir: Path, env: dict[str, str] | None = None
+    trained_model: Path, action_url: str, tmp_dir: Path, env: dict[str, str] | None = None,
+    endpoints_extra: str = "",
 ) -> tuple[subprocess.Popen, str]:
     """Starts a Rasa server with the channels in credentials.yml, pointed at `action_url`.
 
-    `env` adds environment variables (channel secrets); everything the server logs goes to
+    `env` adds environment variables (channel secrets), `endpoints_extra` more of
+    endpoints.yml (an event broker, a tracker store); everything the server logs goes to
     tmp_dir/server.log, so tests can check what it does not log.
     """
     port = free_port()
     endpoints = tmp_dir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n', encoding="utf-8")
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n{endpoints_extra}',
+                         encoding="utf-8")
     log = (tmp_dir / "server.log").open("wb")
     process = subprocess.Popen(
         launcher.rasa_server_command(port, str(endpoints), str(trained_model)), cwd=ROOT,

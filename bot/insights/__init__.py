@@ -1,0 +1,1 @@
+"""Campaign insights without surveillance: aggregate counters, never conversations."""

@@ -1,0 +1,199 @@
+"""Campaign insights: real conversations update counters, and nothing personal is kept.
+
+The counters are checked in SQLite (the default) and in the real PostgreSQL on
+127.0.0.1:5432; the report is rendered from a seeded database by the same command as
+`make report`.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, select, text
+
+from bot import launcher
+from bot.insights import counters
+from bot.insights.counters import CounterStore, Key
+from tests.conftest import ROOT, Bot, start_rasa
+from tests.test_web_channel import call, new_session, say
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[str]:
+    """An empty database of each kind, dropped afterwards; yields its SQLAlchemy URL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('insights') / 'counters.sqlite'}"
+        return
+    name = f"insights_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def counted_server(trained_model: Path, action_server: str, database: str,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A running assistant whose events feed the insights broker, writing every 0.2 s."""
+    broker = ("event_broker:\n  type: bot.insights.broker.InsightsBroker\n"
+              "  flush_interval_s: 0.2\n")
+    process, url = start_rasa(trained_model, action_server, tmp_path_factory.mktemp("counted"),
+                              {"INSIGHTS_DB_URL": database}, broker)
+    try:
+        yield url
+    finally:
+        launcher.stop([process])
+
+
+def wait_for(store: CounterStore, expected: dict[Key, int]) -> dict[Key, int]:
+    """The counters once they include `expected` (the broker writes in the background)."""
+    deadline = time.monotonic() + 15
+    while True:
+        found = store.all()
+        if all(found.get(k, 0) >= n for k, n in expected.items()) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def sum_by(found: dict[Key, int], channel: str, metric: str, name: str = "") -> int:
+    return sum(n for k, n in found.items()
+               if (k.channel, k.metric, k.name) == (channel, metric, name))
+
+
+SENT = ["hello", "what is clare's law", "/ask_consent", "zxqv blorp flimb",
+        "he said he is going to kill me tonight", "am i in a controlling relationship", "stop",
+        "i think i'm the abuser in my relationship", "yes", "sometimes", "yeah"]
+
+
+def test_conversations_update_the_counters_and_nothing_personal_is_kept(
+        counted_server: str, database: str) -> None:
+    chat = Bot(counted_server).conversation()
+    for message in SENT:
+        chat.say(message)
+    token = new_session(counted_server)
+    say(counted_server, token, message="what is coercive control")
+    assert call(counted_server, "/forget", token.encode(), "text/plain")[0] == 200
+
+    store = CounterStore(database)
+    found = wait_for(store, {Key(counters.hour_of(time.time()), "web", counters.QUICK_EXIT): 1})
+    assert sum_by(found, "rest", counters.CONVERSATION_STARTED) == 1
+    assert sum_by(found, "web", counters.CONVERSATION_STARTED) == 1
+    assert sum(n for k, n in found.items()
+               if k.channel == "rest" and k.metric == counters.MESSAGE) == len(SENT)
+    assert sum_by(found, "rest", counters.MESSAGE, "ask_clares_law") == 1
+    assert sum_by(found, "web", counters.MESSAGE, "ask_coercive_control") == 1
+    assert sum_by(found, "rest", counters.BUTTON, "ask_consent") == 1
+    assert sum_by(found, "rest", counters.FALLBACK) == 1
+    assert sum(n for k, n in found.items() if k.metric == counters.ESCALATION) == 1
+    assert sum_by(found, "rest", counters.FLOW_STARTED, "controlling_check_form") == 1
+    assert sum_by(found, "rest", counters.FLOW_FINISHED, "controlling_check_form") == 0
+    assert sum_by(found, "rest", counters.FLOW_STARTED, "reflect_form") == 1
+    assert sum_by(found, "rest", counters.FLOW_FINISHED, "reflect_form") == 1
+    assert sum_by(found, "web", counters.QUICK_EXIT) == 1
+
+    # Scan every column of every table: no text anyone sent, no sender id, no token.
+    secrets = [m for m in SENT if len(m) > 5] + [chat.sender, token, "coercive control"]
+    engine = create_engine(database)
+    with engine.connect() as connection:
+        for table in inspect(engine).get_table_names():
+            for row in connection.execute(select(text("*")).select_from(text(table))):
+                for value in row:
+                    assert not any(secret in str(value) for secret in secrets), (table, value)
+                    assert str(value) == str(value).strip()[:64]  # short labels and counts only
+    engine.dispose()
+    if database.startswith("sqlite:///"):  # nor anywhere in the file, deleted pages included
+        raw = Path(database.removeprefix("sqlite:///")).read_bytes()
+        assert not any(secret.encode() in raw for secret in secrets)
+
+
+def test_a_counted_server_still_answers_when_its_database_is_gone(
+        trained_model: Path, action_server: str, tmp_path: Path) -> None:
+    broker = "event_broker:\n  type: bot.insights.broker.InsightsBroker\n  flush_interval_s: 0.2\n"
+    process, url = start_rasa(trained_model, action_server, tmp_path,
+                              {"INSIGHTS_DB_URL": "postgresql://nobody@127.0.0.1:1/none"}, broker)
+    try:
+        assert "999" in "".join(r.get("text", "") for r in Bot(url).say("hello"))
+        time.sleep(1)
+    finally:
+        launcher.stop([process])
+    log = (tmp_path / "server.log").read_text()
+    assert "insights: could not write counters" in log
+    assert "hello" not in log
+
+
+def seed(url: str) -> None:
+    """Two days of counters, with cells either side of the small-count threshold."""
+    day1, day2 = "2026-11-20", "2026-11-21"
+    CounterStore(url).add({
+        Key(f"{day1}T10", "web", counters.CONVERSATION_STARTED): 3,
+        Key(f"{day1}T11", "web", counters.CONVERSATION_STARTED): 4,
+        Key(f"{day1}T11", "sms", counters.CONVERSATION_STARTED): 2,
+        Key(f"{day2}T09", "telegram", counters.CONVERSATION_STARTED): 12,
+        Key(f"{day1}T10", "web", counters.MESSAGE, "ask_clares_law"): 30,
+        Key(f"{day1}T11", "web", counters.MESSAGE, "ask_consent"): 20,
+        Key(f"{day1}T11", "sms", counters.MESSAGE, "ask_consent"): 8,
+        Key(f"{day1}T11", "sms", counters.MESSAGE, "nlu_fallback"): 1,
+        Key(f"{day1}T10", "web", counters.MESSAGE, "risk_danger_now"): 6,
+        Key(f"{day1}T10", "web", counters.ESCALATION, "danger_now"): 6,
+        Key(f"{day2}T09", "telegram", counters.ESCALATION, "child"): 1,
+        Key(f"{day1}T10", "web", counters.FALLBACK): 5,
+        Key(f"{day1}T11", "sms", counters.FALLBACK): 1,
+        Key(f"{day1}T10", "web", counters.FLOW_STARTED, "get_help_form"): 10,
+        Key(f"{day1}T11", "web", counters.FLOW_FINISHED, "get_help_form"): 6,
+        Key(f"{day1}T10", "web", counters.QUICK_EXIT): 5,
+    })
+
+
+def test_the_report_shows_the_counters_with_small_counts_withheld(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'seeded.sqlite'}"
+    seed(url)
+    subprocess.run([sys.executable, "-m", "bot.insights.report", "--db", url, "--out",
+                    str(tmp_path / "out")], cwd=ROOT, check=True, capture_output=True)
+    with (tmp_path / "out" / "insights.csv").open(encoding="utf-8") as file:
+        shown = {(r["section"], r["period"], r["channel"], r["name"]): r["value"]
+                 for r in csv.DictReader(file)}
+    assert shown[("conversations per day", "2026-11-20", "web", "")] == "7"
+    assert shown[("conversations per day", "2026-11-20", "sms", "")] == "fewer than 5"
+    assert shown[("conversations per day", "2026-11-21", "telegram", "")] == "12"
+    assert shown[("messages per day", "2026-11-20", "web", "")] == "56"
+    assert shown[("top topics", "all", "all", "ask_consent")] == "28"
+    assert shown[("top topics", "all", "all", "ask_clares_law")] == "30"
+    assert ("top topics", "all", "all", "nlu_fallback") not in shown
+    assert shown[("escalations by category", "all", "all", "danger_now")] == "6"
+    assert shown[("escalations by category", "all", "all", "child")] == "fewer than 5"
+    assert shown[("fallback rate", "all", "web", "")] == "8.9%"  # 5 of 56
+    assert shown[("fallback rate", "all", "sms", "")] == "not shown"  # 1 of 9
+    assert shown[("flow completion", "all", "all", "get_help_form")] == "60.0%"
+    assert shown[("quick exits per day", "2026-11-20", "web", "")] == "5"
+
+    page = (tmp_path / "out" / "insights.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") >= 4
+    assert "http://" not in page and "https://" not in page  # self-contained
+    assert "fewer than 5" in page and "60.0%" in page and ">12<" in page
+    assert ">1<" not in page and ">2<" not in page  # no small count escapes into a table
+
+
+def test_counters_add_up_across_writers(database: str) -> None:
+    """Two processes' brokers writing the same counter add, never overwrite."""
+    key = Key("2000-01-01T00", "web", counters.MESSAGE, "ask_consent")
+    first, second = CounterStore(database), CounterStore(database)
+    first.add({key: 2})
+    second.add({key: 3})
+    assert first.all()[key] == 5
+
+
