@@ -23,6 +23,13 @@ ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 SHELL_PORT = int(os.environ.get("SHELL_PORT", "5006"))
 START_TIMEOUT_S = 180
+ENDPOINTS = os.environ.get("RASA_ENDPOINTS", "endpoints.yml")
+# What endpoints.redis.yml reads from the environment, when it is not set there.
+REDIS_DEFAULTS = {
+    "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "0", "REDIS_PASSWORD": "",
+    "REDIS_KEY_PREFIX": "assistant", "CONVERSATION_TTL_S": "1800",
+    "ACTION_SERVER_URL": f"http://localhost:{ACTIONS_PORT}/webhook",
+}
 
 
 def _rasa(*args: str) -> list[str]:
@@ -35,7 +42,7 @@ def action_server_command(port: int = ACTIONS_PORT) -> list[str]:
 
 
 def rasa_server_command(
-    port: int = RASA_PORT, endpoints: str = "endpoints.yml", model: str = "models"
+    port: int = RASA_PORT, endpoints: str = ENDPOINTS, model: str = "models"
 ) -> list[str]:
     """The command that serves `model` (a file, or the newest in a folder).
 
@@ -46,6 +53,11 @@ def rasa_server_command(
         "run", "--model", model, "--port", str(port),
         "--credentials", "credentials.yml", "--endpoints", endpoints,
     )
+
+
+def server_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with the Redis defaults filled in, then `extra`."""
+    return {**REDIS_DEFAULTS, **os.environ, **(extra or {})}
 
 
 def is_up(url: str) -> bool:
@@ -97,7 +109,7 @@ def run() -> int:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     actions = subprocess.Popen(action_server_command(), cwd=ROOT)
-    server = subprocess.Popen(rasa_server_command(), cwd=ROOT)
+    server = subprocess.Popen(rasa_server_command(), cwd=ROOT, env=server_environment())
     processes = [actions, server]
     try:
         wait_until_up(f"http://localhost:{ACTIONS_PORT}/health", actions)

@@ -14,7 +14,12 @@ INTENT_PREFIX = "/"
 
 def typed_text(text: str) -> str:
     """`text` with any leading slashes removed, so it is read as words, never as an intent."""
-    return text.strip().lstrip(INTENT_PREFIX).strip()
+    return valid_text(text).strip().lstrip(INTENT_PREFIX).strip()
+
+
+def valid_text(text: str) -> str:
+    """`text` with lone surrogates (which JSON allows and UTF-8 cannot encode) replaced."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def button_payloads(responses: dict[str, list[dict]]) -> frozenset[str]:

@@ -27,6 +27,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import pseudonym
+from bot.forget import forget_conversation
 from bot.optout import OptOutList
 from bot.recent import Recent
 from bot.sms_format import format_reply
@@ -47,6 +48,7 @@ STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit
 START_WORDS = frozenset({"start", "yes", "unstop"})
 HELP_WORDS = frozenset({"help", "info"})
 MORE_WORD = "more"
+FORGET_WORDS = frozenset({"forget", "delete"})
 HELP_PAYLOAD = "/help_menu"
 
 OPTED_OUT = ("You won't get any more messages from this service. Text START to use it again. "
@@ -55,6 +57,8 @@ OPTED_IN = "Welcome back. Text HELP for the menu. If you are in danger, call 999
 NOT_TEXT = ("Sorry, I can only read text messages. Please type your question. "
             "If you are in danger, call 999.")
 TOO_SLOW = "Sorry, that took too long. Please try again. If you are in danger, call 999."
+FORGOTTEN = ("Deleted: this service no longer has our conversation. Delete these texts on your "
+             "phone too if someone may see them. If in danger, call 999.")
 NOTHING_MORE = "That was everything. Text HELP for the menu. If you are in danger, call 999."
 
 
@@ -124,21 +128,25 @@ class SmsInput(WebhookChannel):
 
     async def answer(self, request: Request, form: RequestParameters,
                      on_new_message: OnNewMessage) -> HTTPResponse:
-        """Keywords first (STOP, START, HELP, MORE), then the conversation, answered in TwiML."""
+        """Keywords first (STOP, START, HELP, MORE, FORGET), then the conversation, in TwiML."""
         number = form.get("From")
         sender = self.sender(number)
         optout_id = pseudonym.pseudonym(self.hash_key, "sms-optout", number)
         body = typed_text(form.get("Body") or "")
         keyword = body.lower().rstrip(".!")
+        if keyword in STOP_WORDS or keyword in FORGET_WORDS:
+            forget_conversation(request.app.ctx.agent.tracker_store, sender)
+            self._more.pop(sender, None)
         if keyword in STOP_WORDS:
             self.optouts.add(optout_id)
-            self._more.pop(sender, None)
             return twiml(OPTED_OUT)
         if keyword in START_WORDS and optout_id in self.optouts:
             self.optouts.remove(optout_id)
             return twiml(OPTED_IN)
         if optout_id in self.optouts:
             return twiml()  # opted out: send nothing
+        if keyword in FORGET_WORDS:
+            return twiml(FORGOTTEN)
         if not body:
             return twiml(NOT_TEXT)
         if keyword == MORE_WORD:

@@ -23,7 +23,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import time
@@ -45,7 +44,9 @@ from bot.insights.tally import QUICK_EXIT_EVENT
 from bot.recent import Recent
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
+from channels.never_silent import never_silent
 from channels.settings import from_env
+from channels.webhook import json_object
 
 logger = logging.getLogger(__name__)
 
@@ -179,19 +180,13 @@ class WebInput(InputChannel):
         """The request's JSON object, or the 4xx response saying why there is none."""
         if self._cross_origin_refused(request):
             return self._refuse(request, 403, "This site may not use the chat.")
-        if len(request.body or b"") > MAX_REQUEST_BYTES:
-            return self._refuse(request, 413, "That message is too long.")
-        if (request.content_type or "").split(";")[0].strip() not in JSON_TYPES:
-            return self._refuse(request, 415, "Expected JSON.")
-        try:
-            body = json.loads(request.body or b"")
-        except ValueError:
-            return self._refuse(request, 400, "That request could not be read.")
-        if not isinstance(body, dict):
-            return self._refuse(request, 400, "That request could not be read.")
+        body = json_object(request, MAX_REQUEST_BYTES, JSON_TYPES)
+        if isinstance(body, tuple):
+            return self._refuse(request, *body)
         return body
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = never_silent(on_new_message)
         web = Blueprint("web_widget", __name__)
 
         @web.route("/", methods=["GET"])

@@ -8,6 +8,7 @@ platform user ids into keyed-hash sender ids.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,6 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import pseudonym
+from channels.never_silent import never_silent
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,26 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 def refuse(status: int, reason: str) -> HTTPResponse:
     """A 4xx/5xx answer with a reason, never a stack trace."""
     return response.json({"error": reason}, status=status)
+
+
+def json_object(request: Request, max_bytes: int, json_types: frozenset[str] | None = None
+                ) -> dict | tuple[int, str]:
+    """The request's JSON object, or the 4xx status and reason why there is none.
+
+    `json_types`: the content types accepted (None: any, as Rasa's REST channel does).
+    """
+    if len(request.body or b"") > max_bytes:
+        return 413, "That request is too long."
+    content_type = (request.content_type or "").split(";")[0].strip().lower()
+    if json_types is not None and content_type not in json_types:
+        return 415, "Expected JSON."
+    try:
+        body = json.loads(request.body or b"")
+    except ValueError:
+        return 400, "That request could not be read: expected a JSON object."
+    if not isinstance(body, dict):
+        return 400, "That request could not be read: expected a JSON object."
+    return body
 
 
 class WebhookChannel(InputChannel):
@@ -57,6 +79,7 @@ class WebhookChannel(InputChannel):
         raise NotImplementedError
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = never_silent(on_new_message)
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

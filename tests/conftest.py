@@ -120,7 +120,7 @@ def start_rasa(
     log = (tmp_dir / "server.log").open("wb")
     process = subprocess.Popen(
         launcher.rasa_server_command(port, str(endpoints), str(trained_model)), cwd=ROOT,
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        stdout=log, stderr=subprocess.STDOUT, env=launcher.server_environment(env),
     )
     launcher.wait_until_up(f"http://127.0.0.1:{port}/", process)
     return process, f"http://127.0.0.1:{port}"
@@ -150,5 +150,17 @@ def web_server(
                               {"WEB_ALLOWED_ORIGINS": ALLOWED_ORIGIN})
     try:
         yield url
+    finally:
+        launcher.stop([process])
+
+
+@pytest.fixture(scope="session")
+def bot_without_actions(trained_model: Path, tmp_path_factory: pytest.TempPathFactory
+                        ) -> Iterator[Bot]:
+    """The assistant with its action server down (nothing listens on the action port)."""
+    dead = f"http://127.0.0.1:{free_port()}/webhook"
+    process, url = start_rasa(trained_model, dead, tmp_path_factory.mktemp("no-actions"))
+    try:
+        yield Bot(url)
     finally:
         launcher.stop([process])

@@ -106,3 +106,15 @@ def test_reflect_flow_ends_with_the_change_project(bot: Bot) -> None:
     end = texts(chat.say("yeah"))
     assert "07841 999342" in end
     assert "open right now" in end or "closed right now" in end
+
+
+def test_with_the_action_server_down_a_flow_ends_in_an_apology_not_silence(
+        bot_without_actions: Bot) -> None:
+    """The last step of "get help" lists services by an action: its answer is the apology."""
+    chat = bot_without_actions.conversation()
+    assert "Who is the help for?" in texts(chat.say("i need help"))
+    chat.say("it's for me")
+    chat.say("yes")
+    end = chat.say("talk to someone")
+    assert "Sorry, I can't answer that right now" in texts(end) and "999" in texts(end)
+    assert "Show the menu" in button_titles(end)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot import launcher
 from bot.evaluation import FALSE_ESCALATION_TARGET, evaluate_risk, model_intent_classifier
-from tests.conftest import Bot, free_port, start_rasa, texts
+from tests.conftest import Bot, texts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,18 +20,6 @@ ESCALATIONS = {
     "sexual_violence": ("my boyfriend raped me last night", "0330 223 0099"),
     "high_indicator": ("he put his hands round my neck last week", "strong warning sign"),
 }
-
-
-@pytest.fixture(scope="module")
-def bot_without_actions(trained_model: Path, tmp_path_factory: pytest.TempPathFactory
-                        ) -> Iterator[Bot]:
-    """The assistant with its action server down (nothing listens on the action port)."""
-    dead = f"http://127.0.0.1:{free_port()}/webhook"
-    process, url = start_rasa(trained_model, dead, tmp_path_factory.mktemp("no-actions"))
-    try:
-        yield Bot(url)
-    finally:
-        launcher.stop([process])
 
 
 @pytest.mark.parametrize("category", list(ESCALATIONS))

@@ -1,0 +1,133 @@
+"""Conversations in the real Redis on 127.0.0.1:6379, as endpoints.redis.yml configures them.
+
+Two Rasa servers (one with two Sanic workers) share one conversation; a conversation expires
+after its sliding TTL; "forget me" deletes it; and a Redis that goes away and comes back is
+survived without a restart, every message still answered.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot import launcher
+from tests.conftest import ROOT, Bot, free_port, start_rasa, texts
+from tests.test_web_channel import call, new_session, say
+
+TTL_S = 8
+REDIS_BINARY = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def redis_endpoints() -> str:
+    """endpoints.redis.yml as shipped, less its action endpoint (start_rasa writes that)."""
+    text = (ROOT / "endpoints.redis.yml").read_text(encoding="utf-8")
+    return text[text.index("tracker_store:"):]
+
+
+def start(trained_model: Path, action_server: str, tmp: Path, port: int, prefix: str,
+          **env: str) -> tuple[subprocess.Popen, str]:
+    return start_rasa(trained_model, action_server, tmp,
+                      {"REDIS_PORT": str(port), "REDIS_KEY_PREFIX": prefix,
+                       "CONVERSATION_TTL_S": str(TTL_S),
+                       "INSIGHTS_DB_URL": f"sqlite:///{tmp / 'insights.sqlite'}", **env},
+                      redis_endpoints())
+
+
+@pytest.fixture(scope="module")
+def prefix() -> str:
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="module")
+def shared(trained_model: Path, action_server: str, prefix: str,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    """Two Rasa servers on the shared Redis, the first with two workers; their URLs and logs."""
+    tmp_a, tmp_b = tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b")
+    a, url_a = start(trained_model, action_server, tmp_a, 6379, prefix, SANIC_WORKERS="2")
+    b, url_b = start(trained_model, action_server, tmp_b, 6379, prefix)
+    try:
+        yield url_a, url_b, tmp_a
+    finally:
+        launcher.stop([a, b])
+    client = redis.Redis()
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+def tracker_key(prefix: str, sender: str) -> str:
+    return f"{prefix}:tracker:{sender}"
+
+
+def test_two_servers_carry_one_conversation_alternately(shared: tuple[str, str, Path],
+                                                        prefix: str) -> None:
+    url_a, url_b, log_dir = shared
+    sender = uuid.uuid4().hex
+    assert "Who is the help for?" in texts(Bot(url_a).say("i need help", sender))
+    assert "safe right now" in texts(Bot(url_b).say("it's for me", sender))
+    assert "What kind of help" in texts(Bot(url_a).say("yes", sender))
+    assert redis.Redis().exists(tracker_key(prefix, sender))
+    assert "i need help" not in (log_dir / "server.log").read_text()
+
+
+def test_a_conversation_expires_after_its_ttl(shared: tuple[str, str, Path], prefix: str) -> None:
+    url_a, url_b, _ = shared
+    sender = uuid.uuid4().hex
+    Bot(url_a).say("i need help", sender)
+    assert 0 < redis.Redis().ttl(tracker_key(prefix, sender)) <= TTL_S
+    time.sleep(TTL_S + 1)
+    assert not redis.Redis().exists(tracker_key(prefix, sender))
+    assert "safe right now" not in texts(Bot(url_b).say("it's for me", sender))
+
+
+def test_forget_me_removes_the_conversation_from_redis(shared: tuple[str, str, Path],
+                                                       prefix: str) -> None:
+    url_a, _, _ = shared
+    token = new_session(url_a)
+    say(url_a, token, message="i need help")
+    assert len(list(redis.Redis().scan_iter(f"{prefix}:tracker:*"))) >= 1
+    before = set(redis.Redis().scan_iter(f"{prefix}:tracker:*"))
+    assert call(url_a, "/forget", token.encode(), "text/plain")[0] == 200
+    assert len(before - set(redis.Redis().scan_iter(f"{prefix}:tracker:*"))) == 1
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    process = subprocess.Popen([REDIS_BINARY, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if redis.Redis(port=port).ping():
+                return process
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    raise TimeoutError("redis-server did not start")
+
+
+def test_redis_going_away_is_answered_with_999_and_survived(
+        trained_model: Path, action_server: str, tmp_path: Path) -> None:
+    port = free_port()
+    own_redis = start_redis(port)
+    server, url = start(trained_model, action_server, tmp_path, port, "down")
+    try:
+        bot = Bot(url)
+        assert "Who is the help for?" in texts(bot.say("i need help"))
+        own_redis.terminate()
+        own_redis.wait()
+        answer = texts(bot.say("what is clare's law"))
+        assert "Sorry, I can't answer that right now" in answer and "999" in answer
+        own_redis = start_redis(port)
+        assert "Who is the help for?" in texts(bot.say("i need help"))
+    finally:
+        launcher.stop([server])
+        own_redis.terminate()
+    log = (tmp_path / "server.log").read_text()
+    assert "conversation store (Redis) unavailable" in log
+    assert "clare's law" not in log.lower()
