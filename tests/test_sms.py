@@ -114,6 +114,18 @@ def test_stop_silences_the_service_until_start(sms: Sms) -> None:
     assert sms.texts("hello", number)
 
 
+def test_forget_deletes_the_conversation_at_once(sms: Sms) -> None:
+    number = new_number()
+    assert "Who is the help for?" in " ".join(sms.texts("i need help", number))
+    forgotten = sms.texts("FORGET", number)
+    assert_fits_sms(forgotten)
+    assert "no longer has our conversation" in forgotten[0] and "999" in forgotten[0]
+    # The flow is gone with the conversation: "1" no longer answers its question.
+    assert "safe right now" not in " ".join(sms.texts("1", number))
+    sms.texts("i need help", number)
+    assert "safe right now" in " ".join(sms.texts("1", number))  # as it would have
+
+
 def test_opt_out_list_keeps_no_phone_numbers(sms: Sms) -> None:
     number = new_number()
     sms.texts("STOP", number)
