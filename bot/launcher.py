@@ -56,7 +56,7 @@ def rasa_server_command(
 
 
 def server_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This process's environment with the Redis defaults filled in, then `extra`."""
+    """The Rasa server's environment: ours, Redis defaults filled in, then `extra`."""
     return {**REDIS_DEFAULTS, **os.environ, **(extra or {})}
 
 

@@ -1,0 +1,107 @@
+"""A load generator: many concurrent conversations through the REST or the web channel.
+
+Each conversation is several turns, one of them a risk message, sent one after another as a
+person would; `concurrency` conversations run at once. Every message's latency is recorded;
+a message is an error if the server does not answer 200, and unanswered if it answers 200
+with nothing to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+
+TURNS = ["hello", "what is coercive control", "i need help", "it's for me",
+         "he said he would kill me tonight", "thank you"]
+
+
+@dataclass
+class Result:
+    """What one concurrency level measured."""
+
+    channel: str
+    concurrency: int
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    unanswered: int = 0
+    wall_s: float = 0.0
+
+    @property
+    def messages(self) -> int:
+        return len(self.latencies_ms) + self.errors
+
+    @property
+    def throughput(self) -> float:
+        """Answered messages per second."""
+        return len(self.latencies_ms) / self.wall_s if self.wall_s else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+    def summary(self) -> dict[str, float | int | str]:
+        return {"channel": self.channel, "concurrency": self.concurrency,
+                "messages": self.messages, "throughput_msg_s": round(self.throughput, 1),
+                "p50_ms": round(self.percentile(50)), "p95_ms": round(self.percentile(95)),
+                "p99_ms": round(self.percentile(99)),
+                "mean_ms": round(statistics.fmean(self.latencies_ms)) if self.latencies_ms else 0,
+                "errors": self.errors, "unanswered": self.unanswered}
+
+
+async def _send(session: aiohttp.ClientSession, url: str, body: dict, result: Result,
+                answered: Callable[[object], bool]) -> None:
+    start = time.perf_counter()
+    try:
+        async with session.post(url, json=body) as response:
+            data = await response.json(content_type=None)
+            ok = response.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        ok, data = False, None
+    if not ok:
+        result.errors += 1
+        return
+    result.latencies_ms.append((time.perf_counter() - start) * 1000)
+    if not answered(data):
+        result.unanswered += 1
+
+
+async def _rest_conversation(session: aiohttp.ClientSession, base: str, result: Result) -> None:
+    sender = uuid.uuid4().hex
+    for text in TURNS:
+        await _send(session, f"{base}/webhooks/rest/webhook",
+                    {"sender": sender, "message": text}, result, lambda d: bool(d))
+
+
+async def _web_conversation(session: aiohttp.ClientSession, base: str, result: Result) -> None:
+    async with session.post(f"{base}/webhooks/web/session", json={}) as response:
+        token = (await response.json())["token"]
+    for text in TURNS:
+        await _send(session, f"{base}/webhooks/web/message", {"token": token, "message": text},
+                    result, lambda d: bool(d and d.get("messages")))
+
+
+async def run_level(base: str, channel: str, concurrency: int, conversations: int) -> Result:
+    """`conversations` conversations on `channel`, at most `concurrency` at a time."""
+    result = Result(channel, concurrency)
+    converse = _rest_conversation if channel == "rest" else _web_conversation
+    gate = asyncio.Semaphore(concurrency)
+    timeout = aiohttp.ClientTimeout(total=120)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+
+        async def one() -> None:
+            async with gate:
+                await converse(session, base, result)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(conversations)))
+        result.wall_s = time.perf_counter() - start
+    return result
