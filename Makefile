@@ -24,7 +24,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser-deps lock train run shell test lint validate test-stories eval eval-risk bench-risk report \
+.PHONY: help install browser-deps lock train run shell test lint validate test-stories eval eval-risk bench-risk bench report \
 	telegram-webhook telegram-poll clean
 
 help:
@@ -34,6 +34,7 @@ help:
 	@echo "make eval   5-fold NLU cross-validation (intent macro-F1) into results/"
 	@echo "make eval-risk [FILE=...]  risk recall and false escalations through the trained model"
 	@echo "make bench-risk  the risk component's time per message"
+	@echo "make bench       load test against Rasa's stock configuration (about 30 minutes)"
 	@echo "make report      campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
 	@echo "make telegram-webhook  register TELEGRAM_WEBHOOK_URL with Telegram (with the secret)"
 	@echo "make telegram-poll     local development: fetch Telegram updates, no public URL needed"
@@ -100,6 +101,11 @@ eval-risk: train
 
 bench-risk: $(STAMP)
 	$(BIN)/python -m bench.risk_overhead
+
+# Throughput, latency, cold start, memory and training time against Rasa's stock
+# configuration on the same data (docs/benchmarks.md). Needs Redis for the deployed setup.
+bench: $(STAMP)
+	$(BIN)/python -m bench.compare
 
 # Campaign insights from the counters the event broker keeps (INSIGHTS_DB_URL, or var/).
 report: $(STAMP)

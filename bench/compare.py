@@ -2,7 +2,8 @@
 
 For each configuration: training time (from an empty training cache), cold start to the
 first answer, then conversations through the REST and web channels at concurrency 1, 8, 32
-and 128 (throughput, p50/p95/p99 latency, errors, unanswered), and the resident memory of the
+and 128 flat out, and at 32 with a 3 s pause before each message as people type
+(throughput, p50/p95/p99 latency, errors, unanswered), and the resident memory of the
 Rasa process(es) afterwards. Both are served the same way: the same channels, endpoints,
 action server and client on this machine. Ours is also measured as deployed
 (endpoints.redis.yml, SANIC_WORKERS=2). Prints a Markdown report (and writes it with the raw
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "bench"
 LEVELS = (1, 8, 32, 128)
 CHANNELS = ("rest", "web")
+PACED_CONCURRENCY = 32
+PACED_THINK_S = 3.0  # a quick reader and typist: 3 s before each message
 PORT = 5105
 ACTIONS_PORT = 5155
 
@@ -134,6 +137,8 @@ def measure(setup: Setup, levels: tuple[int, ...], per_level: int) -> dict:
         cold_start = time.monotonic() - start
         results = [asyncio.run(run_level(url, channel, c, max(per_level, 2 * c))).summary()
                    for channel in CHANNELS for c in levels]
+        results += [asyncio.run(run_level(url, channel, PACED_CONCURRENCY, PACED_CONCURRENCY,
+                                          PACED_THINK_S)).summary() for channel in CHANNELS]
         memory = rss_mb(server.pid)
     finally:
         launcher.stop([server])
@@ -149,15 +154,17 @@ def report(measured: list[dict], training: dict[str, float], machine: str) -> st
         trained = training.get(m["setup"])
         lines.append(f"| {m['setup']} | {f'{trained:.0f} s' if trained else 'as above'} | "
                      f"{m['cold_start_s']} s | {', '.join(f'{r} MB' for r in m['rss_mb'])} |")
-    lines += ["", "| setup | channel | concurrency | messages | msg/s | p50 ms | p95 ms | "
-              "p99 ms | errors | unanswered | msg/s vs stock |", "|---" * 11 + "|"]
-    stock = {(r["channel"], r["concurrency"]): r["throughput_msg_s"]
+    lines += ["", "| setup | channel | concurrency | pause before each message | messages | "
+              "msg/s | p50 ms | p95 ms | p99 ms | errors | unanswered | msg/s vs stock |",
+              "|---" * 12 + "|"]
+    stock = {(r["channel"], r["concurrency"], r["think_s"]): r["throughput_msg_s"]
              for r in measured[0]["levels"]}
     for m in measured:
         for r in m["levels"]:
-            base = stock[(r["channel"], r["concurrency"])]
+            base = stock[(r["channel"], r["concurrency"], r["think_s"])]
             ratio = f"{r['throughput_msg_s'] / base:.2f}x" if base else "-"
             lines.append(f"| {m['setup']} | {r['channel']} | {r['concurrency']} | "
+                         f"{r['think_s']:g} s | "
                          f"{r['messages']} | {r['throughput_msg_s']} | {r['p50_ms']} | "
                          f"{r['p95_ms']} | {r['p99_ms']} | {r['errors']} | {r['unanswered']} | "
                          f"{ratio} |")
@@ -168,11 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="reuse trained models (no training time), 16 conversations a level")
-    parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)),
+                        help='flat-out concurrency levels ("" for the paced run only)')
     parser.add_argument("--only", help="measure only the setups whose name starts with this")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
-    levels = tuple(int(x) for x in args.levels.split(","))
+    levels = tuple(int(x) for x in args.levels.split(",") if x.strip())
     chosen = [s for s in setups() if not args.only or s.name.startswith(args.only)]
     training: dict[str, float] = {}
     for setup in chosen:

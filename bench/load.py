@@ -1,14 +1,17 @@
 """A load generator: many concurrent conversations through the REST or the web channel.
 
-Each conversation is several turns, one of them a risk message, sent one after another as a
-person would; `concurrency` conversations run at once. Every message's latency is recorded;
-a message is an error if the server does not answer 200, and unanswered if it answers 200
-with nothing to show.
+Each conversation is several turns, one of them a risk message, sent one after another;
+`concurrency` conversations run at once. Flat out (no pause between turns) measures
+saturation: latency is then mostly queueing. With a pause before each turn (`think_s`), as a
+person reads and types, it measures what people would feel at that many conversations.
+Every message's latency is recorded; a message is an error if the server does not answer
+200, and unanswered if it answers 200 with nothing to show.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
 import time
 import uuid
@@ -16,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
+
+PACE = random.Random(7)  # the same pauses on every run
 
 TURNS = ["hello", "what is coercive control", "i need help", "it's for me",
          "he said he would kill me tonight", "thank you"]
@@ -27,6 +32,7 @@ class Result:
 
     channel: str
     concurrency: int
+    think_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     unanswered: int = 0
@@ -48,7 +54,7 @@ class Result:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
     def summary(self) -> dict[str, float | int | str]:
-        return {"channel": self.channel, "concurrency": self.concurrency,
+        return {"channel": self.channel, "concurrency": self.concurrency, "think_s": self.think_s,
                 "messages": self.messages, "throughput_msg_s": round(self.throughput, 1),
                 "p50_ms": round(self.percentile(50)), "p95_ms": round(self.percentile(95)),
                 "p99_ms": round(self.percentile(99)),
@@ -73,9 +79,21 @@ async def _send(session: aiohttp.ClientSession, url: str, body: dict, result: Re
         result.unanswered += 1
 
 
+async def _pause(result: Result, first: bool) -> None:
+    """A person's pause before a message: independent people, so never in step.
+
+    The first message comes at a random point within one pause; later pauses vary by half
+    either way around `think_s`.
+    """
+    if result.think_s:
+        low, high = (0.0, 1.0) if first else (0.5, 1.5)
+        await asyncio.sleep(PACE.uniform(low, high) * result.think_s)
+
+
 async def _rest_conversation(session: aiohttp.ClientSession, base: str, result: Result) -> None:
     sender = uuid.uuid4().hex
-    for text in TURNS:
+    for turn, text in enumerate(TURNS):
+        await _pause(result, turn == 0)
         await _send(session, f"{base}/webhooks/rest/webhook",
                     {"sender": sender, "message": text}, result, lambda d: bool(d))
 
@@ -83,14 +101,19 @@ async def _rest_conversation(session: aiohttp.ClientSession, base: str, result: 
 async def _web_conversation(session: aiohttp.ClientSession, base: str, result: Result) -> None:
     async with session.post(f"{base}/webhooks/web/session", json={}) as response:
         token = (await response.json())["token"]
-    for text in TURNS:
+    for turn, text in enumerate(TURNS):
+        await _pause(result, turn == 0)
         await _send(session, f"{base}/webhooks/web/message", {"token": token, "message": text},
                     result, lambda d: bool(d and d.get("messages")))
 
 
-async def run_level(base: str, channel: str, concurrency: int, conversations: int) -> Result:
-    """`conversations` conversations on `channel`, at most `concurrency` at a time."""
-    result = Result(channel, concurrency)
+async def run_level(base: str, channel: str, concurrency: int, conversations: int,
+                    think_s: float = 0.0) -> Result:
+    """`conversations` conversations on `channel`, at most `concurrency` at a time.
+
+    `think_s`: the pause before each message, as a person reads and types (0: flat out).
+    """
+    result = Result(channel, concurrency, think_s)
     converse = _rest_conversation if channel == "rest" else _web_conversation
     gate = asyncio.Semaphore(concurrency)
     timeout = aiohttp.ClientTimeout(total=120)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from bot import launcher
+from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -164,3 +165,14 @@ def bot_without_actions(trained_model: Path, tmp_path_factory: pytest.TempPathFa
         yield Bot(url)
     finally:
         launcher.stop([process])
+
+
+@pytest.fixture(scope="session")
+def fake_telegram() -> Iterator[tuple[FakeTelegram, str]]:
+    """A stand-in for Telegram's Bot API on loopback; yields it and its URL."""
+    api = FakeTelegram()
+    server, api_url = api.serve()
+    try:
+        yield api, api_url
+    finally:
+        server.shutdown()

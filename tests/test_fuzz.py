@@ -62,22 +62,19 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(trained_model: Path, action_server: Server,
+def server(trained_model: Path, action_server: str, fake_telegram: tuple[FakeTelegram, str],
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server with all four channels configured (Telegram's API faked on loopback)."""
-    api = FakeTelegram()
-    api_server, api_url = api.serve()
     tmp = tmp_path_factory.mktemp("fuzz")
     env = {"TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "SMS_WEBHOOK_URL": SMS_URL,
            "SMS_OPTOUT_DB": str(tmp / "opt.db"), "TELEGRAM_TOKEN": "123:fuzz",
-           "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET, "TELEGRAM_API_URL": api_url,
+           "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET, "TELEGRAM_API_URL": fake_telegram[1],
            "SENDER_HASH_KEY": "fuzz-hash-key-0123456789"}
     process, url = start_rasa(trained_model, action_server, tmp, env)
     try:
         yield Server(url, tmp / "server.log")
     finally:
         launcher.stop([process])
-        api_server.shutdown()
 
 
 def post(url: str, body: bytes, content_type: str, headers: dict[str, str] | None = None

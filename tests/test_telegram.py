@@ -78,10 +78,9 @@ def chat() -> int:
 
 
 @pytest.fixture(scope="module")
-def telegram(trained_model: Path, action_server: str,
+def telegram(trained_model: Path, action_server: str, fake_telegram: tuple[FakeTelegram, str],
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Telegram]:
-    api = FakeTelegram()
-    server, api_url = api.serve()
+    api, api_url = fake_telegram
     tmp = tmp_path_factory.mktemp("telegram")
     env = {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
            "SENDER_HASH_KEY": "test-hash-key-0123456789", "TELEGRAM_API_URL": api_url}
@@ -90,7 +89,6 @@ def telegram(trained_model: Path, action_server: str,
         yield Telegram(url, api, tmp / "server.log")
     finally:
         launcher.stop([process])
-        server.shutdown()
 
 
 def test_a_message_is_answered_with_inline_buttons(telegram: Telegram) -> None:
