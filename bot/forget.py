@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 
-def _stores(store: TrackerStore) -> Iterator[TrackerStore]:
+def stores(store: TrackerStore) -> Iterator[TrackerStore]:
     """The store and every store it wraps, fallbacks included (never creating one)."""
     while store is not None:
         yield store
@@ -35,7 +35,7 @@ def forget_conversation(store: TrackerStore, sender_id: str) -> bool:
     its sliding expiry (`record_exp`).
     """
     deleted = False
-    for inner in _stores(store):
+    for inner in stores(store):
         if isinstance(inner, InMemoryTrackerStore):
             deleted = inner.store.pop(sender_id, None) is not None or deleted
         elif isinstance(inner, RedisTrackerStore):

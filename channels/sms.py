@@ -29,7 +29,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot import pseudonym
 from bot.forget import forget_conversation
 from bot.optout import OptOutList
-from bot.recent import Recent
+from bot.shared_state import StateFor
 from bot.sms_format import format_reply
 from bot.user_text import typed_text
 from channels.collector import ChannelCollector
@@ -39,7 +39,7 @@ from channels.webhook import OnNewMessage, WebhookChannel, refuse
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024  # Twilio's own limit on a message is 1600 characters
-MAX_WAITING_LONG_ANSWERS = 10_000  # "Text MORE" remainders kept in memory at most
+MORE_WAITS_S = 1800  # the rest of a long answer waits this long for "MORE"
 ANSWER_WITHIN_S = 12.0  # Twilio gives up on a webhook after 15 seconds
 FORM = "application/x-www-form-urlencoded"
 # Twilio's standard opt-out, opt-in and help keywords (a whole message, any case).
@@ -56,7 +56,7 @@ OPTED_OUT = ("You won't get any more messages from this service. Text START to u
 OPTED_IN = "Welcome back. Text HELP for the menu. If you are in danger, call 999."
 NOT_TEXT = ("Sorry, I can only read text messages. Please type your question. "
             "If you are in danger, call 999.")
-TOO_SLOW = "Sorry, that took too long. Please try again. If you are in danger, call 999."
+NOT_ANSWERED = "Sorry, something went wrong. Please try again. If you are in danger, call 999."
 FORGOTTEN = ("Deleted: this service no longer has our conversation. Delete these texts on your "
              "phone too if someone may see them. If in danger, call 999.")
 NOTHING_MORE = "That was everything. Text HELP for the menu. If you are in danger, call 999."
@@ -95,8 +95,8 @@ class SmsInput(WebhookChannel):
         self.validator = RequestValidator(auth_token)
         self.optout_path = optout_path
         self._optouts: OptOutList | None = None
-        # sender hash -> the rest of a long answer, until they text MORE
-        self._more: Recent[str, str] = Recent(MAX_WAITING_LONG_ANSWERS)
+        # sender hash -> the rest of a long answer, until they text MORE (shared on Redis)
+        self._more = StateFor("sms")
 
     @property
     def optouts(self) -> OptOutList:
@@ -136,7 +136,7 @@ class SmsInput(WebhookChannel):
         keyword = body.lower().rstrip(".!")
         if keyword in STOP_WORDS or keyword in FORGET_WORDS:
             forget_conversation(request.app.ctx.agent.tracker_store, sender)
-            self._more.pop(sender, None)
+            self._more().take(sender)
         if keyword in STOP_WORDS:
             self.optouts.add(optout_id)
             return twiml(OPTED_OUT)
@@ -158,14 +158,17 @@ class SmsInput(WebhookChannel):
             await asyncio.wait_for(on_new_message(message), timeout=ANSWER_WITHIN_S)
         except asyncio.TimeoutError:
             logger.error("SMS answer took longer than %.0f s", ANSWER_WITHIN_S)
-            return twiml(TOO_SLOW)
+            return twiml(NOT_ANSWERED)
         reply = format_reply(collector.messages)
         self._remember_rest(sender, reply.remainder)
         return twiml(*reply.parts)
 
+    def could_not_answer(self) -> HTTPResponse:
+        return twiml(NOT_ANSWERED)
+
     async def _option(self, request: Request, sender: str, body: str) -> str:
         """A reply of "1", "2"... is the payload of that option from the last answer."""
-        if not body.isdigit():
+        if not (body.isascii() and body.isdigit()):  # not "¹" or "٣": int() refuses them
             return body
         tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
         options: list[dict] = []
@@ -179,12 +182,12 @@ class SmsInput(WebhookChannel):
         return options[index]["payload"] if 0 <= index < len(options) else body
 
     def _remember_rest(self, sender: str, remainder: str) -> None:
-        self._more.pop(sender, None)
+        self._more().take(sender)
         if remainder:
-            self._more[sender] = remainder
+            self._more().append(sender, remainder, MORE_WAITS_S, 1)
 
     def _next_part(self, sender: str) -> list[str]:
-        rest = self._more.pop(sender, "")
+        rest = "".join(self._more().take(sender))
         if not rest:
             return [NOTHING_MORE]
         reply = format_reply([{"text": rest}])

@@ -28,7 +28,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections import deque
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -41,7 +40,7 @@ from telegram.error import TelegramError
 
 from bot import pseudonym
 from bot.forget import forget_conversation
-from bot.recent import Recent
+from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
 from channels.settings import from_env
@@ -55,7 +54,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024
 DELETABLE_FOR_S = 48 * 3600  # a bot may delete messages in a private chat for 48 hours
 MAX_TRACKED_PER_CHAT = 500
-MAX_TRACKED_CHATS = 100_000
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 SAFETY_NOTE = (
@@ -93,20 +91,23 @@ def keyboard(buttons: list[dict]) -> InlineKeyboardMarkup | None:
 
 
 class SentMessages:
-    """Message ids per chat (keyed by the chat's hash) from the last 48 hours, for /forget."""
+    """Message ids per chat (keyed by the chat's hash) from the last 48 hours, for /forget.
+
+    Shared by every process when conversations are in Redis (bot/shared_state.py).
+    """
 
     def __init__(self) -> None:
-        self._ids: Recent[str, deque[tuple[int, float]]] = Recent(MAX_TRACKED_CHATS)
+        self._state = StateFor("telegram")
 
     def add(self, chat_hash: str, message_id: int) -> None:
-        ids = self._ids.get(chat_hash) or deque(maxlen=MAX_TRACKED_PER_CHAT)
-        ids.append((message_id, time.time()))
-        self._ids[chat_hash] = ids
+        self._state().append(chat_hash, f"{message_id}:{time.time():.0f}", DELETABLE_FOR_S,
+                             MAX_TRACKED_PER_CHAT)
 
     def take_deletable(self, chat_hash: str) -> list[int]:
         """Forgets the chat's ids and returns those still young enough to delete."""
         now = time.time()
-        return [i for i, sent in self._ids.pop(chat_hash, ()) if now - sent < DELETABLE_FOR_S]
+        ids = (entry.split(":") for entry in self._state().take(chat_hash))
+        return [int(i) for i, sent in ids if now - float(sent) < DELETABLE_FOR_S]
 
 
 class TelegramInput(WebhookChannel):
@@ -142,6 +143,9 @@ class TelegramInput(WebhookChannel):
         except TelegramError as error:
             logger.error("Telegram Bot API call failed: %s", type(error).__name__)
         return response.json({"ok": True})
+
+    def could_not_answer(self) -> HTTPResponse:
+        return response.json({"status": "not handled"})  # 200: Telegram would resend it
 
     def verify(self, request: Request) -> Update | HTTPResponse:
         """The update Telegram sent, or the 4xx response saying why it is refused."""

@@ -26,7 +26,6 @@ import hmac
 import logging
 import secrets
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
@@ -41,7 +40,7 @@ from sanic.response import HTTPResponse
 from bot import pseudonym
 from bot.forget import forget_conversation
 from bot.insights.tally import QUICK_EXIT_EVENT
-from bot.recent import Recent
+from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
 from channels.never_silent import never_silent
@@ -63,7 +62,6 @@ JSON_TYPES = frozenset({"application/json", "text/plain"})
 MAX_REQUEST_BYTES = 4096
 MAX_MESSAGE_CHARS = 1000
 MESSAGES_PER_MINUTE = 20
-MAX_TRACKED_SESSIONS = 100_000
 ANSWER_WITHIN_S = 20.0
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -77,22 +75,19 @@ SECURITY_HEADERS = {
 
 
 class RateLimiter:
-    """At most `per_minute` messages a minute for each session (keyed by its sender hash)."""
+    """At most `per_minute` messages a minute for each session (keyed by its sender hash).
+
+    Counted across every process when conversations are in Redis (bot/shared_state.py).
+    """
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self._times: Recent[str, deque[float]] = Recent(MAX_TRACKED_SESSIONS)
+        self._times = StateFor("web-rate")
 
     def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        times = self._times.get(key) or deque()
-        while times and now - times[0] >= 60:
-            times.popleft()
-        self._times[key] = times
-        if len(times) >= self.per_minute:
-            return False
-        times.append(now)
-        return True
+        now = time.time()
+        times = self._times().append(key, f"{now:.3f}", 60, self.per_minute + 1)
+        return sum(now - float(t) < 60 for t in times) <= self.per_minute
 
 
 class WebInput(InputChannel):

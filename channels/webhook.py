@@ -78,6 +78,13 @@ class WebhookChannel(InputChannel):
         """Handles a verified request and returns what the platform gets back."""
         raise NotImplementedError
 
+    def could_not_answer(self) -> HTTPResponse:
+        """What the platform gets when handling a message failed.
+
+        An answer it accepts, so that it neither shows an error nor sends the message again.
+        """
+        raise NotImplementedError
+
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         on_new_message = never_silent(on_new_message)
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
@@ -93,6 +100,11 @@ class WebhookChannel(InputChannel):
             verified = self.verify(request)
             if isinstance(verified, HTTPResponse):
                 return verified
-            return await self.answer(request, verified, on_new_message)
+            try:
+                return await self.answer(request, verified, on_new_message)
+            except Exception as error:  # never a 500, and never the message in the log
+                logger.error("%s channel could not handle a message (%s)", self.name(),
+                             type(error).__name__)
+                return self.could_not_answer()
 
         return webhook

@@ -18,10 +18,14 @@ import pytest
 import redis
 
 from bot import launcher
+from tests import test_sms as sms_tests
+from tests import test_telegram as telegram_tests
 from tests.conftest import ROOT, Bot, free_port, start_rasa, texts
+from tests.fake_telegram import FakeTelegram
 from tests.test_web_channel import call, new_session, say
 
 TTL_S = 8
+HASH_KEY = "redis-test-hash-key-0123456789"
 REDIS_BINARY = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
@@ -33,10 +37,14 @@ def redis_endpoints() -> str:
 
 def start(trained_model: Path, action_server: str, tmp: Path, port: int, prefix: str,
           **env: str) -> tuple[subprocess.Popen, str]:
+    """A Rasa server on endpoints.redis.yml, with the SMS channel configured too."""
     return start_rasa(trained_model, action_server, tmp,
                       {"REDIS_PORT": str(port), "REDIS_KEY_PREFIX": prefix,
                        "CONVERSATION_TTL_S": str(TTL_S),
-                       "INSIGHTS_DB_URL": f"sqlite:///{tmp / 'insights.sqlite'}", **env},
+                       "INSIGHTS_DB_URL": f"sqlite:///{tmp / 'insights.sqlite'}",
+                       "TWILIO_AUTH_TOKEN": sms_tests.TOKEN,
+                       "SMS_WEBHOOK_URL": sms_tests.PUBLIC_URL,
+                       "SMS_OPTOUT_DB": str(tmp / "opt.db"), "SENDER_HASH_KEY": HASH_KEY, **env},
                       redis_endpoints())
 
 
@@ -47,11 +55,18 @@ def prefix() -> str:
 
 @pytest.fixture(scope="module")
 def shared(trained_model: Path, action_server: str, prefix: str,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
-    """Two Rasa servers on the shared Redis, the first with two workers; their URLs and logs."""
+           fake_telegram: tuple[FakeTelegram, str], tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[str, str, Path]]:
+    """Two Rasa servers on the shared Redis, the first with two workers; their URLs and logs.
+
+    Both serve the REST, web, SMS and Telegram channels.
+    """
     tmp_a, tmp_b = tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b")
-    a, url_a = start(trained_model, action_server, tmp_a, 6379, prefix, SANIC_WORKERS="2")
-    b, url_b = start(trained_model, action_server, tmp_b, 6379, prefix)
+    telegram = {"TELEGRAM_TOKEN": telegram_tests.TOKEN, "TELEGRAM_API_URL": fake_telegram[1],
+                "TELEGRAM_WEBHOOK_SECRET": telegram_tests.SECRET}
+    a, url_a = start(trained_model, action_server, tmp_a, 6379, prefix, SANIC_WORKERS="2",
+                     **telegram)
+    b, url_b = start(trained_model, action_server, tmp_b, 6379, prefix, **telegram)
     try:
         yield url_a, url_b, tmp_a
     finally:
@@ -95,6 +110,29 @@ def test_forget_me_removes_the_conversation_from_redis(shared: tuple[str, str, P
     before = set(redis.Redis().scan_iter(f"{prefix}:tracker:*"))
     assert call(url_a, "/forget", token.encode(), "text/plain")[0] == 200
     assert len(before - set(redis.Redis().scan_iter(f"{prefix}:tracker:*"))) == 1
+
+
+def test_what_channels_remember_is_shared_by_both_servers(
+        shared: tuple[str, str, Path], fake_telegram: tuple[FakeTelegram, str]) -> None:
+    url_a, url_b, _ = shared
+    # SMS: a long answer on one server, "MORE" on the other.
+    number = sms_tests.new_number()
+    first = sms_tests.Sms(url_a, Path(), Path()).texts("what is coercive control", number)
+    assert first[-1].endswith("Text MORE for the rest.")
+    assert "0808 2000 247" in " ".join(sms_tests.Sms(url_b, Path(), Path()).texts("MORE", number))
+    # Telegram: messages through one server, /forget through the other deletes them.
+    api = fake_telegram[0]
+    chat_id = telegram_tests.chat()
+    telegram_tests.Telegram(url_a, api, Path()).say("what is clares law", chat_id=chat_id)
+    telegram_tests.Telegram(url_b, api, Path()).say("/forget", chat_id=chat_id)
+    deletes = [c.params for c in api.calls if c.method == "deleteMessages"
+               and int(c.params["chat_id"]) == chat_id]
+    assert deletes and len(deletes[0]["message_ids"]) >= 2  # the person's and the answer
+    # Web: the per-minute limit counts messages on both servers.
+    token = new_session(url_a)
+    statuses = [say(url_a if n % 2 else url_b, token, payload="/help_menu")[0]
+                for n in range(21)]
+    assert statuses[:20] == [200] * 20 and statuses[20] == 429
 
 
 def start_redis(port: int) -> subprocess.Popen:
