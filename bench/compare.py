@@ -9,7 +9,7 @@ action server and client on this machine. Ours is also measured as deployed
 (endpoints.redis.yml, SANIC_WORKERS=2). Prints a Markdown report (and writes it with the raw
 numbers to results/bench/).
 
-    make bench                     # everything (about 25 minutes on 2 cores)
+    make bench                     # everything (about 20 minutes on 2 cores)
     python -m bench.compare --quick  # trained models reused, fewer conversations
 """
 
