@@ -158,10 +158,10 @@ def report(measured: list[dict], training: dict[str, float], machine: str) -> st
               "msg/s | p50 ms | p95 ms | p99 ms | errors | unanswered | msg/s vs stock |",
               "|---" * 12 + "|"]
     stock = {(r["channel"], r["concurrency"], r["think_s"]): r["throughput_msg_s"]
-             for r in measured[0]["levels"]}
+             for m in measured if m["setup"] == "stock" for r in m["levels"]}
     for m in measured:
         for r in m["levels"]:
-            base = stock[(r["channel"], r["concurrency"], r["think_s"])]
+            base = stock.get((r["channel"], r["concurrency"], r["think_s"]))
             ratio = f"{r['throughput_msg_s'] / base:.2f}x" if base else "-"
             lines.append(f"| {m['setup']} | {r['channel']} | {r['concurrency']} | "
                          f"{r['think_s']:g} s | "

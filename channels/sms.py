@@ -182,9 +182,11 @@ class SmsInput(WebhookChannel):
         return options[index]["payload"] if 0 <= index < len(options) else body
 
     def _remember_rest(self, sender: str, remainder: str) -> None:
-        self._more().take(sender)
+        """Keeps the rest of this answer for "MORE" (a list of one: it replaces any older)."""
         if remainder:
             self._more().append(sender, remainder, MORE_WAITS_S, 1)
+        else:
+            self._more().take(sender)
 
     def _next_part(self, sender: str) -> list[str]:
         rest = "".join(self._more().take(sender))

@@ -114,7 +114,7 @@ def test_conversations_update_the_counters_and_nothing_personal_is_kept(
             for row in connection.execute(select(text("*")).select_from(text(table))):
                 for value in row:
                     assert not any(secret in str(value) for secret in secrets), (table, value)
-                    assert str(value) == str(value).strip()[:64]  # short labels and counts only
+                    assert len(str(value)) <= 64  # short labels and counts only
     engine.dispose()
     if database.startswith("sqlite:///"):  # nor anywhere in the file, deleted pages included
         raw = Path(database.removeprefix("sqlite:///")).read_bytes()

@@ -29,6 +29,8 @@ FALLBACK_INTENT = "nlu_fallback"
 RISK_PREFIX = "risk_"
 QUICK_EXIT_EVENT = "quick_exit"  # published by the web channel when the widget's quick exit fires
 MAX_CONVERSATIONS = 100_000
+TRACKED_EVENTS = frozenset({QUICK_EXIT_EVENT, "session_started", "action", "user",
+                            "active_loop"})
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,14 @@ class Tally:
         return conversation
 
     def count(self, event: dict[str, Any]) -> list[Key]:
-        """The counters that `event` adds one to (often none)."""
+        """The counters that `event` adds one to (often none).
+
+        Runs for every event Rasa publishes (most are bot utterances and slots), so those
+        return at once, before any hashing or time formatting.
+        """
         kind = event.get("event")
+        if kind not in TRACKED_EVENTS:
+            return []
         timestamp = event.get("timestamp")
         hour = counters.hour_of(timestamp if isinstance(timestamp, (int, float)) else time.time())
         if kind == QUICK_EXIT_EVENT:
@@ -88,7 +96,7 @@ class Tally:
             conversation.last_action = str(event.get("name"))
         elif kind == "user":
             return self._user(event, hour, conversation)
-        elif kind == "active_loop":
+        else:  # active_loop
             return self._flow(event.get("name"), hour, conversation)
         return []
 
