@@ -146,7 +146,8 @@ def test_web_messages_with_a_real_session_are_answered_or_refused_with_a_reason(
 
 
 def form(fields: dict[str, str]) -> bytes:
-    return urllib.parse.urlencode(fields).encode()
+    """URL-encoded as a client would send it; lone surrogates go out as their (invalid) bytes."""
+    return urllib.parse.urlencode(fields, errors="surrogatepass").encode()
 
 
 SMS_FIELDS = st.dictionaries(st.sampled_from(["From", "To", "Body", "NumMedia", "MessageSid"]),
@@ -155,6 +156,8 @@ SMS_FIELDS = st.dictionaries(st.sampled_from(["From", "To", "Body", "NumMedia", 
 
 @FUZZ
 @given(fields=SMS_FIELDS, signature=st.text(max_size=40), content_type=CONTENT_TYPES)
+# A lone surrogate once broke the test's own form encoding; kept so the case is always sent.
+@example(fields={"MessageSid": "\ud800"}, signature="", content_type="application/json")
 def test_sms_with_a_forged_signature_is_refused(server: Server, fields: dict[str, str],
                                                 signature: str, content_type: str) -> None:
     status, answer = post(f"{server.url}/webhooks/sms/webhook", form(fields), content_type,
