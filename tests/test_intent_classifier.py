@@ -56,18 +56,25 @@ def training_data() -> TrainingData:
     return TrainingData(training_examples=examples)
 
 
+def trained(storage_and_context: tuple[LocalModelStorage, ExecutionContext],
+            name: str) -> LinearIntentClassifier:
+    """A classifier trained on the three made-up intents and saved under `name`."""
+    storage, context = storage_and_context
+    classifier = LinearIntentClassifier.create({}, storage, Resource(name), context)
+    classifier.train(training_data())
+    return classifier
+
+
 def test_predictions_survive_saving_and_loading(
     storage_and_context: tuple[LocalModelStorage, ExecutionContext]
 ) -> None:
     storage, context = storage_and_context
-    resource = Resource("intent_classifier")
-    trained = LinearIntentClassifier.create({}, storage, resource, context)
-    trained.train(training_data())
-    loaded = LinearIntentClassifier.load({}, storage, resource, context)
+    saved = trained(storage_and_context, "intent_classifier")
+    loaded = LinearIntentClassifier.load({}, storage, Resource("intent_classifier"), context)
 
     for word, direction, expected in [("help", 0, "get_help"), ("bye", 1, "goodbye"),
                                       ("phone", 2, "ask_online_safety")]:
-        before = trained.process([message(word, direction=direction)])[0]
+        before = saved.process([message(word, direction=direction)])[0]
         after = loaded.process([message(word, direction=direction)])[0]
         assert before.get(INTENT)["name"] == after.get(INTENT)["name"] == expected
         assert before.get(INTENT)["confidence"] == pytest.approx(after.get(INTENT)["confidence"])
@@ -77,9 +84,7 @@ def test_predictions_survive_saving_and_loading(
 def test_ranking_is_sorted_and_adds_up_to_one(
     storage_and_context: tuple[LocalModelStorage, ExecutionContext]
 ) -> None:
-    storage, context = storage_and_context
-    classifier = LinearIntentClassifier.create({}, storage, Resource("ranking"), context)
-    classifier.train(training_data())
+    classifier = trained(storage_and_context, "ranking")
     ranking = classifier.process([message("phone", direction=2)])[0].get(INTENT_RANKING_KEY)
     confidences = [entry["confidence"] for entry in ranking]
     assert confidences == sorted(confidences, reverse=True)
@@ -99,9 +104,7 @@ def test_a_message_with_no_known_word_gets_no_confidence(
     storage_and_context: tuple[LocalModelStorage, ExecutionContext]
 ) -> None:
     """So the FallbackClassifier answers "I didn't understand" instead of guessing."""
-    storage, context = storage_and_context
-    classifier = LinearIntentClassifier.create({}, storage, Resource("abstains"), context)
-    classifier.train(training_data())
+    classifier = trained(storage_and_context, "abstains")
     known = classifier.process([message("phone", direction=2)])[0]
     unknown = classifier.process([message("zxqv", direction=2)])[0]
     assert known.get(INTENT)["confidence"] > 0.5
