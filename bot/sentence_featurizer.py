@@ -1,8 +1,8 @@
 """The Rasa NLU component that gives each message its sentence embedding (bot.sentence_encoder).
 
-DIET reads these dense sentence-level features next to the word and character counts; Rasa
-projects features of different sizes to a common size before combining them, so no per-token
-vectors are needed. Measured with `make eval`: docs/nlu-evaluation.md.
+The intent classifier (bot/intent_classifier.py) reads this dense sentence-level feature next to
+the word and character counts; only sentence-level features are used, so no per-token vectors
+are needed. Measured with `make eval`: docs/nlu-evaluation.md.
 """
 
 from __future__ import annotations
