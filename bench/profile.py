@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import logging
 import pstats
 import time
 import uuid
 
 from rasa.core.agent import Agent
+from rasa.utils.common import configure_logging_and_warnings
 from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.log_utils import configure_structlog
 
 from bench.load import TURNS
 
@@ -25,6 +28,9 @@ MEASURED_CONVERSATIONS = 10
 
 
 async def profile(model: str, action_url: str, top: int) -> None:
+    # The level `rasa run` uses: at DEBUG, building log lines would dominate the profile.
+    configure_logging_and_warnings(logging.INFO)
+    configure_structlog(logging.INFO)
     agent = Agent.load(model, action_endpoint=EndpointConfig(action_url))
     for _ in range(WARM_UP_CONVERSATIONS):
         sender = uuid.uuid4().hex

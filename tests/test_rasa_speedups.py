@@ -1,0 +1,89 @@
+"""bot.rasa_speedups gives exactly Rasa's answers: the same responses pass, the same fail.
+
+The originals are restated here from Rasa 3.6.21 (rasa/core/actions/action.py and
+rasa/shared/core/events.py) as the oracle, since the installed methods are the replacements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import Event, Restarted
+from rasa.shared.utils.common import all_subclasses
+
+import bot  # noqa: F401  (installs the replacements, as the Rasa server's import of bot does)
+
+VALID: list[dict[str, Any]] = [
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "audience", "value": "self", "timestamp": None}],
+     "responses": [{"text": "Who is the help for?", "buttons": []}]},
+    {"events": [{"event": "active_loop", "name": None}, {"event": "followup",
+                 "name": "utter_help_menu"}]},
+    {},
+]
+INVALID: list[dict[str, Any]] = [
+    {"events": "not a list"},
+    {"events": [{"event": "slot"}]},  # a slot event needs a name
+    {"events": [{"event": "no_such_event"}]},
+    {"responses": ["text, not an object"]},
+    {"events": [{"event": "slot", "name": 42}]},
+]
+
+
+def rasa_accepts(result: dict[str, Any]) -> bool:
+    """What Rasa's own check says (jsonschema.validate on the published response format)."""
+    try:
+        jsonschema.validate(result, RemoteAction.action_response_format_spec())
+    except jsonschema.ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("result", VALID)
+def test_a_valid_action_response_is_accepted(result: dict[str, Any]) -> None:
+    assert rasa_accepts(result)
+    assert RemoteAction("action_x", None)._validate_action_result(result) is True
+
+
+@pytest.mark.parametrize("result", INVALID)
+def test_an_invalid_action_response_fails_as_in_rasa(result: dict[str, Any]) -> None:
+    assert not rasa_accepts(result)
+    with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server"):
+        RemoteAction("action_x", None)._validate_action_result(result)
+
+
+def rasa_resolve(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
+    """Rasa's Event.resolve_by_type, walking the class tree every time."""
+    for cls in all_subclasses(Event):
+        if cls.type_name == type_name:
+            return cls
+    if type_name == "topic":
+        return None
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+@pytest.mark.parametrize("type_name", sorted({cls.type_name for cls in all_subclasses(Event)}))
+def test_every_event_type_resolves_to_rasas_class(type_name: str) -> None:
+    assert Event.resolve_by_type(type_name) is rasa_resolve(type_name)
+
+
+def test_unknown_event_types_behave_as_in_rasa() -> None:
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=Event) is Event
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_an_event_class_defined_later_is_found() -> None:
+    Event.resolve_by_type("slot")  # the table is built before the new class exists
+
+    class LateEvent(Restarted):
+        type_name = "late_event_for_test"
+
+    assert Event.resolve_by_type("late_event_for_test") is LateEvent
+    assert rasa_resolve("late_event_for_test") is LateEvent
