@@ -1,4 +1,4 @@
-"""The NumPy sentence encoder gives the same vectors as the reference implementation.
+"""The ONNX sentence encoder gives the same vectors as the reference implementation.
 
 tests/data/minilm_reference.json holds vectors that sentence-transformers on PyTorch computed
 from the same model files (its `produced_by` says which versions and how); PyTorch does not
