@@ -10,6 +10,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event, Restarted
 from rasa.shared.utils.common import all_subclasses
@@ -53,6 +55,45 @@ def test_an_invalid_action_response_fails_as_in_rasa(result: dict[str, Any]) -> 
     assert not rasa_accepts(result)
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server"):
         RemoteAction("action_x", None)._validate_action_result(result)
+
+
+EVENT_KINDS = sorted(
+    kind["properties"]["event"]["const"]
+    for kind in RemoteAction.action_response_format_spec()["properties"]["events"]["items"]["oneOf"]
+)
+FIELDS = ["name", "value", "timestamp", "text", "policy", "confidence", "entities", "parse_data",
+          "metadata", "date_time", "kill_on_user_msg", "intent", "action_name", "data"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=3),
+    max_leaves=6,
+)
+# Mostly of the shapes and types Rasa's events use, so that many generated answers are valid;
+# one_of picks each branch equally often, so a repeated branch is a likelier one.
+field_values = st.one_of(*[st.text(max_size=5), st.none()] * 2, st.floats(0, 1), json_values)
+kinds = st.sampled_from([*EVENT_KINDS, "no_such_event"])
+fields = st.dictionaries(st.sampled_from(FIELDS), field_values, max_size=3)
+named_events = st.builds(lambda kind, extra: {**extra, "event": kind}, kinds, fields)
+events = st.one_of(*[named_events] * 4, fields,
+                   st.builds(lambda name, extra: {**extra, "event": name}, json_values, fields))
+responses = st.dictionaries(st.sampled_from(["text", "buttons", "image"]), field_values,
+                            max_size=2)
+results = st.fixed_dictionaries({}, optional={
+    "events": st.one_of(*[st.lists(events, max_size=4)] * 3, json_values),
+    "responses": st.one_of(*[st.lists(responses, max_size=2)] * 3, json_values),
+})
+
+
+@settings(max_examples=400, deadline=None)
+@given(results)
+def test_any_action_response_passes_or_fails_as_in_rasa(result: dict[str, Any]) -> None:
+    try:
+        RemoteAction("action_x", None)._validate_action_result(result)
+    except jsonschema.ValidationError:
+        assert not rasa_accepts(result)
+    else:
+        assert rasa_accepts(result)
 
 
 def rasa_resolve(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
