@@ -6,6 +6,11 @@ saturation: latency is then mostly queueing. With a pause before each turn (`thi
 person reads and types, it measures what people would feel at that many conversations.
 Every message's latency is recorded; a message is an error if the server does not answer
 200, and unanswered if it answers 200 with nothing to show.
+
+Each message goes on a connection of its own, as webhooks from Twilio and Telegram and requests
+through nginx (deploy/nginx.conf) reach the server from many clients over time. With a pool
+of long-lived connections, all opened in the same instant, one Sanic worker accepted the
+whole burst and kept it: with two workers, one did the work and the other idled.
 """
 
 from __future__ import annotations
@@ -117,7 +122,7 @@ async def run_level(base: str, channel: str, concurrency: int, conversations: in
     converse = _rest_conversation if channel == "rest" else _web_conversation
     gate = asyncio.Semaphore(concurrency)
     timeout = aiohttp.ClientTimeout(total=120)
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=True)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
 
         async def one() -> None:
