@@ -13,6 +13,14 @@ confident just by being long; the sentence embedding (unit length already) is we
 stored as plain arrays (NumPy's format without pickle) and JSON, so loading a model never runs
 code from the model file.
 
+Nearest examples: next to those features, the classifier gives the regression, for each intent,
+how close the message's embedding comes to that intent's nearest training example (the highest
+cosine similarity), weighted by `neighbour_weight`. A message worded almost like one example
+then counts for that example's intent even when the intent's other examples are worded
+differently (5-fold macro-F1 up about 0.01, docs/nlu-evaluation.md). When training, each
+example's own vector is left out, so the regression learns how far real neighbours are, not
+that every example is its own nearest neighbour.
+
 A regression always picks some intent, even for "zxqv blorp" or "hmm", and the embedding of a
 keyboard-mash is not far enough from real messages to tell them apart. So the classifier
 abstains (every confidence 0, so the FallbackClassifier answers "Sorry, I didn't understand"
@@ -41,6 +49,7 @@ from rasa.shared.nlu.constants import (
     INTENT_RANKING_KEY,
     TEXT,
 )
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
@@ -52,6 +61,7 @@ RANKING_LENGTH = 10
 WEIGHTS_FILE = "weights.npz"
 LABELS_FILE = "labels.json"
 VOCABULARY_FILE = "vocabulary.json"
+NOT_COMPARABLE = -1.0  # the lowest cosine similarity: "no neighbour" for a left-out example
 
 
 def words(message: Message) -> set[str]:
@@ -59,22 +69,43 @@ def words(message: Message) -> set[str]:
     return {token.text.lower() for token in message.get(TOKENS_NAMES[TEXT]) or []}
 
 
-def sentence_features(message: Message, embedding_weight: float) -> scipy.sparse.csr_matrix:
-    """One row: every featurizer's sentence-level features, counts at unit length, side by side.
+def _sentence_level(message: Message) -> list[Features]:
+    """The message's sentence-level text features, in featurizer name order.
 
-    Featurizers are taken in name order so training and prediction line up column for column.
+    The same order every time, so training and prediction line up column for column.
     """
-    blocks = []
-    for features in sorted(
+    return sorted(
         (f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE),
         key=lambda f: f.origin if isinstance(f.origin, str) else ",".join(f.origin),
-    ):
+    )
+
+
+def sentence_features(message: Message, embedding_weight: float) -> scipy.sparse.csr_matrix:
+    """One row: every featurizer's sentence-level features, counts at unit length, side by side."""
+    blocks = []
+    for features in _sentence_level(message):
         if features.is_sparse():
             blocks.append(normalize(scipy.sparse.csr_matrix(features.features, dtype=np.float32)))
         else:
             dense = np.asarray(features.features, dtype=np.float32) * embedding_weight
             blocks.append(scipy.sparse.csr_matrix(dense))
     return scipy.sparse.hstack(blocks, format="csr")
+
+
+def embedding(message: Message) -> np.ndarray | None:
+    """The message's dense sentence vectors side by side (the sentence embedding), if any."""
+    dense = [np.asarray(f.features, dtype=np.float32).ravel()
+             for f in _sentence_level(message) if not f.is_sparse()]
+    return np.concatenate(dense) if dense else None
+
+
+def nearest_by_intent(similarities: np.ndarray, first_of_intent: np.ndarray) -> np.ndarray:
+    """For each row, the highest similarity among each intent's examples.
+
+    The examples (columns) are grouped by intent, and `first_of_intent` holds where each
+    intent's group starts.
+    """
+    return np.maximum.reduceat(similarities, first_of_intent, axis=1)
 
 
 @DefaultV1Recipe.register(
@@ -89,8 +120,11 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """`c`: inverse regularisation (higher trusts the examples more; 20 measured best)."""
-        return {"c": 20.0, "embedding_weight": 2.0, "max_iter": 5000}
+        """`c`: inverse regularisation (higher trusts the examples more; 20 measured best).
+
+        `neighbour_weight`: how much the nearest examples count (0 leaves them out).
+        """
+        return {"c": 20.0, "embedding_weight": 2.0, "neighbour_weight": 1.0, "max_iter": 5000}
 
     def __init__(
         self,
@@ -101,12 +135,17 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         bias: np.ndarray | None = None,
         labels: list[str] | None = None,
         vocabulary: set[str] | None = None,
+        neighbours: np.ndarray | None = None,
+        first_of_intent: np.ndarray | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.weights, self.bias, self.labels = weights, bias, labels or []
         self.vocabulary = vocabulary or set()
+        # The training examples' embeddings, grouped by intent in label order, and where each
+        # intent's group starts; None when the pipeline gives no embedding.
+        self.neighbours, self.first_of_intent = neighbours, first_of_intent
 
     @classmethod
     def create(
@@ -118,26 +157,51 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
-    def _matrix(self, messages: list[Message]) -> scipy.sparse.csr_matrix:
+    def _matrix(
+        self, messages: list[Message], are_the_neighbours: bool = False
+    ) -> scipy.sparse.csr_matrix:
+        """The regression's input, one row a message.
+
+        `are_the_neighbours`: the messages are the training examples, in the stored order, so
+        each one's similarity to itself is left out.
+        """
         weight = float(self.config["embedding_weight"])
-        return scipy.sparse.vstack([sentence_features(m, weight) for m in messages], format="csr")
+        counts = scipy.sparse.vstack([sentence_features(m, weight) for m in messages], format="csr")
+        neighbour_weight = float(self.config["neighbour_weight"])
+        if self.neighbours is None or self.first_of_intent is None or not neighbour_weight:
+            return counts
+        similarities = np.stack([embedding(m) for m in messages]) @ self.neighbours.T
+        if are_the_neighbours:
+            np.fill_diagonal(similarities, NOT_COMPARABLE)
+        nearest = nearest_by_intent(similarities, self.first_of_intent) * neighbour_weight
+        return scipy.sparse.hstack([counts, scipy.sparse.csr_matrix(nearest)], format="csr")
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the regression on every example that has text and an intent, then saves it."""
-        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        examples = sorted(
+            (e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)),
+            key=lambda e: str(e.get(INTENT)),
+        )
         if not examples:
             logger.debug("No intent examples: the intent classifier stays untrained.")
             return self._resource
+        intents = [str(e.get(INTENT)) for e in examples]
+        self.labels = sorted(set(intents))  # the order of scikit-learn's classes_
+        vectors = [embedding(e) for e in examples]
+        if all(v is not None for v in vectors):
+            self.neighbours = np.stack(vectors)
+            self.first_of_intent = np.searchsorted(intents, self.labels)
         model = LogisticRegression(
             C=float(self.config["c"]), max_iter=int(self.config["max_iter"]), random_state=42
         )
-        model.fit(self._matrix(examples), [e.get(INTENT) for e in examples])
+        model.fit(self._matrix(examples, are_the_neighbours=True), intents)
         self.weights = model.coef_.astype(np.float32)
         self.bias = model.intercept_.astype(np.float32)
-        self.labels = [str(label) for label in model.classes_]
         self.vocabulary = set().union(*(words(e) for e in examples))
+        neighbours = {} if self.neighbours is None else {
+            "neighbours": self.neighbours, "first_of_intent": self.first_of_intent}
         with self._model_storage.write_to(self._resource) as directory:
-            np.savez(directory / WEIGHTS_FILE, weights=self.weights, bias=self.bias)
+            np.savez(directory / WEIGHTS_FILE, weights=self.weights, bias=self.bias, **neighbours)
             (directory / LABELS_FILE).write_text(json.dumps(self.labels), encoding="utf-8")
             (directory / VOCABULARY_FILE).write_text(
                 json.dumps(sorted(self.vocabulary)), encoding="utf-8"
@@ -158,6 +222,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             with model_storage.read_from(resource) as directory:
                 with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as arrays:
                     weights, bias = arrays["weights"], arrays["bias"]
+                    neighbours = arrays.get("neighbours")
+                    first_of_intent = arrays.get("first_of_intent")
                 labels = json.loads((directory / LABELS_FILE).read_text(encoding="utf-8"))
                 vocabulary = set(
                     json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
@@ -165,7 +231,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         except (ValueError, FileNotFoundError):
             logger.debug("No trained intent classifier in the model.")
             return cls.create(config, model_storage, resource, execution_context)
-        return cls(config, model_storage, resource, weights, bias, labels, vocabulary)
+        return cls(config, model_storage, resource, weights, bias, labels, vocabulary,
+                   neighbours, first_of_intent)
 
     def probabilities(self, messages: list[Message]) -> np.ndarray:
         """Softmax of the linear scores: what scikit-learn's predict_proba gives, without it."""

@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intent_classifier import LinearIntentClassifier
+from bot.intent_classifier import LinearIntentClassifier, nearest_by_intent
 
 # Three made-up intents whose messages differ in one counted word and in their dense vector.
 VOCABULARY = ["help", "bye", "phone"]
@@ -110,3 +110,11 @@ def test_a_message_with_no_known_word_gets_no_confidence(
     assert known.get(INTENT)["confidence"] > 0.5
     assert unknown.get(INTENT)["confidence"] == 0.0
     assert all(entry["confidence"] == 0.0 for entry in unknown.get(INTENT_RANKING_KEY))
+
+
+def test_each_intent_scores_its_nearest_example() -> None:
+    """Examples grouped by intent (two, then three): each row gets each group's highest."""
+    similarities = np.array([[0.1, 0.9, 0.3, 0.2, 0.8],
+                             [0.5, -0.2, -1.0, 0.7, 0.0]])
+    nearest = nearest_by_intent(similarities, np.array([0, 2]))
+    assert nearest.tolist() == [[0.9, 0.8], [0.5, 0.7]]
