@@ -55,7 +55,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
+from bot import rasa_speedups
+
 logger = logging.getLogger(__name__)
+
+# Every Rasa server that serves this assistant loads this component, and nothing else imports it
+# (the action server does not need Rasa itself), so the speed-ups go in here.
+rasa_speedups.install()
 
 RANKING_LENGTH = 10
 WEIGHTS_FILE = "weights.npz"

@@ -15,9 +15,8 @@ Found with `python -m bench.profile` (docs/benchmarks.md, "Where the time goes")
   table, and walk the tree again only for a name it does not know (a class imported later).
 
 Both replace a Rasa method with one that gives the same results; `install()` is idempotent and
-is called when the `bot` package is imported, which every Rasa process serving this assistant
-does (the pipeline's components live in `bot`). tests/test_rasa_speedups.py holds them to
-Rasa's behaviour.
+is called when bot.intent_classifier is imported, which every Rasa server serving this
+assistant does (it is in the pipeline) and the action server does not.
 """
 
 from __future__ import annotations
