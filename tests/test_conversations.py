@@ -36,6 +36,11 @@ def test_each_topic_gets_its_answer(bot: Bot, message: str, expected: str) -> No
     assert expected in texts(bot.say(message))
 
 
+def test_a_wording_that_shares_few_words_with_any_example_is_understood(bot: Bot) -> None:
+    """No example says "fella" or "see anyone": the sentence embedding carries the meaning."""
+    assert "listen, and believe them" in texts(bot.say("my mate's fella won't let her see anyone"))
+
+
 def test_not_understood_offers_the_menu_and_999(bot: Bot) -> None:
     replies = bot.say("zxqv blorp")
     assert "call 999" in texts(replies)
