@@ -53,7 +53,6 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import normalize
 
 from bot import rasa_speedups
 
@@ -86,16 +85,29 @@ def _sentence_level(message: Message) -> list[Features]:
     )
 
 
-def sentence_features(message: Message, embedding_weight: float) -> scipy.sparse.csr_matrix:
-    """One row: every featurizer's sentence-level features, counts at unit length, side by side."""
-    blocks = []
+def sentence_features(message: Message, embedding_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """One row: every featurizer's sentence-level features, counts at unit length, side by side.
+
+    As (column indices, values): a row holds a few hundred non-zero values of tens of
+    thousands of columns, and `probabilities` needs only those.
+    """
+    indices, values, offset = [], [], 0
     for features in _sentence_level(message):
+        block = features.features
         if features.is_sparse():
-            blocks.append(normalize(scipy.sparse.csr_matrix(features.features, dtype=np.float32)))
+            block = scipy.sparse.coo_matrix(block)
+            block.sum_duplicates()
+            counts = block.data.astype(np.float32)
+            indices.append(offset + block.col)
+            values.append(counts / max(float(np.linalg.norm(counts)), 1e-12))
         else:
-            dense = np.asarray(features.features, dtype=np.float32) * embedding_weight
-            blocks.append(scipy.sparse.csr_matrix(dense))
-    return scipy.sparse.hstack(blocks, format="csr")
+            dense = np.asarray(block, dtype=np.float32).ravel()
+            indices.append(offset + np.arange(dense.size))
+            values.append(dense * embedding_weight)
+        offset += block.shape[-1]
+    if not indices:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    return np.concatenate(indices).astype(np.int64), np.concatenate(values)
 
 
 def embedding(message: Message) -> np.ndarray | None:
@@ -148,6 +160,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self.weights, self.bias, self.labels = weights, bias, labels or []
+        # The weights a feature column at a time, so a message's few columns are read together.
+        self._weights_by_column = None if weights is None else np.ascontiguousarray(weights.T)
         self.vocabulary = vocabulary or set()
         # The training examples' embeddings, grouped by intent in label order, and where each
         # intent's group starts; None when the pipeline gives no embedding.
@@ -163,24 +177,38 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
-    def _matrix(
+    def _rows(
         self, messages: list[Message], are_the_neighbours: bool = False
-    ) -> scipy.sparse.csr_matrix:
-        """The regression's input, one row a message.
+    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+        """The regression's input, one row a message as (column indices, values), and its width.
 
         `are_the_neighbours`: the messages are the training examples, in the stored order, so
         each one's similarity to itself is left out.
         """
         weight = float(self.config["embedding_weight"])
-        counts = scipy.sparse.vstack([sentence_features(m, weight) for m in messages], format="csr")
+        rows = [sentence_features(m, weight) for m in messages]
+        width = sum(f.features.shape[-1] for f in _sentence_level(messages[0]))
         neighbour_weight = float(self.config["neighbour_weight"])
         if self.neighbours is None or self.first_of_intent is None or not neighbour_weight:
-            return counts
+            return rows, width
         similarities = np.stack([embedding(m) for m in messages]) @ self.neighbours.T
         if are_the_neighbours:
             np.fill_diagonal(similarities, NOT_COMPARABLE)
         nearest = nearest_by_intent(similarities, self.first_of_intent) * neighbour_weight
-        return scipy.sparse.hstack([counts, scipy.sparse.csr_matrix(nearest)], format="csr")
+        columns = np.arange(width, width + nearest.shape[1])
+        rows = [(np.concatenate([indices, columns]), np.concatenate([values, near]))
+                for (indices, values), near in zip(rows, nearest.astype(np.float32), strict=True)]
+        return rows, width + nearest.shape[1]
+
+    def _matrix(
+        self, messages: list[Message], are_the_neighbours: bool = False
+    ) -> scipy.sparse.csr_matrix:
+        """The rows as one sparse matrix, for scikit-learn."""
+        rows, width = self._rows(messages, are_the_neighbours)
+        indptr = np.cumsum([0] + [len(indices) for indices, _ in rows])
+        data = np.concatenate([values for _, values in rows])
+        indices = np.concatenate([indices for indices, _ in rows])
+        return scipy.sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the regression on every example that has text and an intent, then saves it."""
@@ -202,6 +230,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         )
         model.fit(self._matrix(examples, are_the_neighbours=True), intents)
         self.weights = model.coef_.astype(np.float32)
+        self._weights_by_column = np.ascontiguousarray(self.weights.T)
         self.bias = model.intercept_.astype(np.float32)
         self.vocabulary = set().union(*(words(e) for e in examples))
         neighbours = {} if self.neighbours is None else {
@@ -242,7 +271,9 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     def probabilities(self, messages: list[Message]) -> np.ndarray:
         """Softmax of the linear scores: what scikit-learn's predict_proba gives, without it."""
-        scores = np.asarray(self._matrix(messages) @ self.weights.T) + self.bias
+        rows, _ = self._rows(messages)
+        scores = np.stack([values @ self._weights_by_column[indices] for indices, values in rows])
+        scores += self.bias
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         return scores / scores.sum(axis=1, keepdims=True)
 

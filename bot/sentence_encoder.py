@@ -55,7 +55,7 @@ class _GraphBuilder:
 
     def constant(self, name: str, value: np.ndarray) -> str:
         """A weight or constant; floats are stored as float32, the model's precision."""
-        if value.dtype.kind == "f":
+        if value.dtype.kind == "f" and value.dtype != np.float32:
             value = value.astype(np.float32)
         self.initializers.append(numpy_helper.from_array(value, name))
         return name
@@ -152,8 +152,7 @@ class SentenceEncoder:
         self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
-        weights = {name: value.astype(np.float32) for name, value in
-                   load_file(str(weights_file)).items()}
+        weights = load_file(str(weights_file))  # float32 in the graph (_GraphBuilder.constant)
         options = ort.SessionOptions()
         # One thread: each Rasa worker gets a core of its own, and a sentence is too small to split.
         options.intra_op_num_threads = options.inter_op_num_threads = 1

@@ -118,3 +118,22 @@ def test_each_intent_scores_its_nearest_example() -> None:
                              [0.5, -0.2, -1.0, 0.7, 0.0]])
     nearest = nearest_by_intent(similarities, np.array([0, 2]))
     assert nearest.tolist() == [[0.9, 0.8], [0.5, 0.7]]
+
+
+def test_training_compares_each_example_with_the_other_examples_only(
+    storage_and_context: tuple[LocalModelStorage, ExecutionContext]
+) -> None:
+    """Left in, every example's nearest neighbour would be itself (similarity 1), and the
+    regression would learn to trust a similarity no new message ever reaches."""
+    storage, context = storage_and_context
+    classifier = LinearIntentClassifier.create({}, storage, Resource("leave_one_out"), context)
+    examples = [message("help", "get_help", 0), message("help", "get_help", 1),
+                message("bye", "goodbye", 2), message("bye", "goodbye", 3)]
+    classifier.train(TrainingData(training_examples=examples))
+    in_stored_order = sorted(examples, key=lambda e: e.get(INTENT))  # goodbye, then get_help
+
+    # The last two columns: each intent's nearest example (orthogonal embeddings: 0 or 1).
+    training = classifier._matrix(in_stored_order, are_the_neighbours=True).toarray()[:, -2:]
+    predicting = classifier._matrix(in_stored_order).toarray()[:, -2:]
+    assert training.tolist() == [[0, 0]] * 4
+    assert predicting.tolist() == [[1, 0], [1, 0], [0, 1], [0, 1]]
