@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
 from bot import rasa_speedups
+from bot.fingerprint import source_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +145,11 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         `neighbour_weight`: how much the nearest examples count (0 leaves them out).
         """
         return {"c": 20.0, "embedding_weight": 2.0, "neighbour_weight": 1.0, "max_iter": 5000}
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str:
+        """The source of the class's module, which builds the features outside the class."""
+        return source_fingerprint(sys.modules[cls.__module__])
 
     def __init__(
         self,

@@ -18,6 +18,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import sentence_encoder
+from bot.fingerprint import source_fingerprint
 from bot.sentence_encoder import shared_encoder
 
 
@@ -45,6 +47,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         """Nothing to validate: the component has no settings of its own."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str:
+        """The encoder's source: a change to it makes Rasa compute the features again."""
+        return source_fingerprint(sentence_encoder)
 
     @staticmethod
     def required_packages() -> list[str]:
