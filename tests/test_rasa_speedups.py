@@ -1,18 +1,24 @@
 """bot.rasa_speedups gives exactly Rasa's answers: the same responses pass, the same fail.
 
-The originals are restated here from Rasa 3.6.21 (rasa/core/actions/action.py and
-rasa/shared/core/events.py) as the oracle, since the installed methods are the replacements.
+The originals are restated here from Rasa 3.6.21 (rasa/core/actions/action.py,
+rasa/shared/core/events.py and rasa/engine/runner/dask.py) as the oracle, since the installed
+methods are the replacements.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import dask
 import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.exceptions import GraphComponentException, GraphRunError
+from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import Event, Restarted
 from rasa.shared.utils.common import all_subclasses
 
@@ -130,3 +136,74 @@ def test_an_event_class_defined_later_is_found() -> None:
 
     assert Event.resolve_by_type("late_event_for_test") is LateEvent
     assert rasa_resolve("late_event_for_test") is LateEvent
+
+
+class Adder(GraphComponent):
+    """A graph node that adds its `value` to its inputs; or fails, if told to."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    @classmethod
+    def create(cls, config: dict[str, Any], **kwargs: object) -> Adder:
+        return cls(config)
+
+    def add(self, first: int = 0, second: int = 0) -> int:
+        if self.config.get("fail"):
+            raise ValueError("this node fails")
+        return self.config["value"] + first + second
+
+
+def node(value: int, fail: bool = False, target: bool = False, **needs: str) -> SchemaNode:
+    return SchemaNode(needs=needs, uses=Adder, constructor_name="create", fn="add",
+                      config={"value": value, "fail": fail}, is_target=target)
+
+
+# a -> b (with the input "__number__") -> c (with a again); d beside them; e needs a name that
+# is neither a node nor an input (the node is given the name, and refuses to run); f fails.
+GRAPH = GraphSchema({
+    "a": node(1), "b": node(10, first="a", second="__number__"),
+    "c": node(100, target=True, first="b", second="a"), "d": node(1000, target=True, first="a"),
+    "e": node(7, first="no_such_node"), "f": node(0, fail=True, first="a"),
+})
+
+
+def dask_run(runner: DaskGraphRunner, inputs: dict[str, Any] | None,
+             targets: list[str] | None) -> dict[str, Any]:
+    """Rasa's DaskGraphRunner.run, with its own graph building and dask."""
+    run_targets = targets if targets else runner._graph_schema.target_names
+    graph = runner._build_dask_graph(runner._graph_schema.minimal_graph_schema(run_targets))
+    runner._add_inputs_to_graph(inputs, graph)
+    return dict(dask.get(graph, run_targets))
+
+
+@pytest.mark.parametrize(("inputs", "targets"), [
+    ({"__number__": 5}, None), ({"__number__": 5}, ["b"]), ({"__number__": 5}, ["d", "c"]),
+    ({"__number__": 5, "a": 50}, ["c"]),  # an input named like a node replaces the node
+    ({"__number__": 5}, ["c", "c"]),
+])
+def test_a_graph_gives_what_dask_gives(tmp_path: Any, inputs: dict[str, Any],
+                                       targets: list[str] | None) -> None:
+    runner = DaskGraphRunner.create(GRAPH, LocalModelStorage(tmp_path),
+                                    ExecutionContext(GRAPH, "test"))
+    expected = dask_run(runner, inputs, targets)
+    assert runner.run(inputs, targets) == expected
+    assert runner.run(inputs, targets) == expected  # and again, from the kept order
+
+
+def test_a_failing_node_a_missing_input_and_a_clash_fail_as_with_dask(tmp_path: Any) -> None:
+    runner = DaskGraphRunner.create(GRAPH, LocalModelStorage(tmp_path),
+                                    ExecutionContext(GRAPH, "test"))
+    with pytest.raises(GraphRunError, match="Missing input to run node 'e'"):
+        dask_run(runner, {}, ["e"])
+    with pytest.raises(GraphRunError, match="Missing input to run node 'e'"):
+        runner.run({}, ["e"])
+    with pytest.raises(GraphComponentException):
+        dask_run(runner, {}, ["f"])
+    with pytest.raises(GraphComponentException):
+        runner.run({}, ["f"])
+    with pytest.raises(GraphRunError, match="clashes with a node name"):
+        dask_run(runner, {"__number__": "a"}, ["b"])
+    with pytest.raises(GraphRunError, match="clashes with a node name"):
+        runner.run({"__number__": "a"}, ["b"])
+
