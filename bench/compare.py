@@ -2,12 +2,13 @@
 
 For each configuration: training time (from an empty training cache), cold start to the
 first answer, then conversations through the REST and web channels at concurrency 1, 8, 32
-and 128 flat out, and at 32 with a 3 s pause before each message as people type
-(throughput, p50/p95/p99 latency, errors, unanswered), and the resident memory of the
-Rasa process(es) afterwards. Both are served the same way: the same channels, endpoints,
-action server and client on this machine. Ours is also measured as deployed
-(endpoints.redis.yml, SANIC_WORKERS=2). Prints a Markdown report (and writes it with the raw
-numbers to results/bench/).
+and 128 flat out, at 32 with a 3 s pause before each message as people type, and at 32
+offering three times the messages a second stock Rasa answered flat out at 32 (the target:
+that throughput with p95 at most 250 ms) - throughput, p50/p95/p99 latency, errors,
+unanswered - and the resident memory of the Rasa process(es) afterwards. Both are served the
+same way: the same channels, endpoints, action server and client on this machine. Ours is also
+measured as deployed (endpoints.redis.yml, SANIC_WORKERS=2). Prints a Markdown report (and
+writes it with the raw numbers to results/bench/).
 
     make bench                     # everything (about 20 minutes on 2 cores)
     python -m bench.compare --quick  # trained models reused, fewer conversations
@@ -39,6 +40,7 @@ LEVELS = (1, 8, 32, 128)
 CHANNELS = ("rest", "web")
 PACED_CONCURRENCY = 32
 PACED_THINK_S = 3.0  # a quick reader and typist: 3 s before each message
+TARGET_RATIO = 3.0  # the throughput target: three times stock's at concurrency 32
 PORT = 5105
 ACTIONS_PORT = 5155
 
@@ -116,8 +118,12 @@ def rss_mb(pid: int) -> list[float]:
     return found
 
 
-def measure(setup: Setup, levels: tuple[int, ...], per_level: int) -> dict:
-    """Serves `setup`, loads it, and returns what was measured."""
+def measure(setup: Setup, levels: tuple[int, ...], per_level: int,
+            rates: dict[str, float]) -> dict:
+    """Serves `setup`, loads it, and returns what was measured.
+
+    `rates`: for each channel, the messages a second to offer at concurrency 32 (none: skip).
+    """
     env = launcher.server_environment({
         **setup.env, "ACTION_SERVER_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook"})
     endpoints = setup.endpoints
@@ -139,11 +145,33 @@ def measure(setup: Setup, levels: tuple[int, ...], per_level: int) -> dict:
                    for channel in CHANNELS for c in levels]
         results += [asyncio.run(run_level(url, channel, PACED_CONCURRENCY, PACED_CONCURRENCY,
                                           PACED_THINK_S)).summary() for channel in CHANNELS]
+        results += [asyncio.run(run_level(url, channel, PACED_CONCURRENCY,
+                                          max(per_level, 2 * PACED_CONCURRENCY),
+                                          rate=rate)).summary()
+                    for channel, rate in rates.items()]
         memory = rss_mb(server.pid)
     finally:
         launcher.stop([server])
     return {"setup": setup.name, "cold_start_s": round(cold_start, 1),
             "rss_mb": [round(m) for m in memory], "levels": results}
+
+
+def pacing(level: dict) -> str:
+    """How a level's messages were sent, for the report."""
+    if level["offered_msg_s"]:
+        return f"{level['offered_msg_s']:g} msg/s offered"
+    if level["think_s"]:
+        return f"{level['think_s']:g} s pause"
+    return "flat out"
+
+
+def target_rates(stock: dict | None) -> dict[str, float]:
+    """Three times what stock answered flat out at concurrency 32, for each channel."""
+    if stock is None:
+        return {}
+    return {r["channel"]: round(TARGET_RATIO * r["throughput_msg_s"], 1) for r in stock["levels"]
+            if r["concurrency"] == PACED_CONCURRENCY and not r["think_s"]
+            and not r["offered_msg_s"]}
 
 
 def report(measured: list[dict], training: dict[str, float], machine: str) -> str:
@@ -154,17 +182,17 @@ def report(measured: list[dict], training: dict[str, float], machine: str) -> st
         trained = training.get(m["setup"])
         lines.append(f"| {m['setup']} | {f'{trained:.0f} s' if trained else 'as above'} | "
                      f"{m['cold_start_s']} s | {', '.join(f'{r} MB' for r in m['rss_mb'])} |")
-    lines += ["", "| setup | channel | concurrency | pause before each message | messages | "
+    lines += ["", "| setup | channel | concurrency | pacing | messages | "
               "msg/s | p50 ms | p95 ms | p99 ms | errors | unanswered | msg/s vs stock |",
               "|---" * 12 + "|"]
-    stock = {(r["channel"], r["concurrency"], r["think_s"]): r["throughput_msg_s"]
-             for m in measured if m["setup"] == "stock" for r in m["levels"]}
+    stock = {(r["channel"], r["concurrency"], r["think_s"], r["offered_msg_s"]):
+             r["throughput_msg_s"] for m in measured if m["setup"] == "stock" for r in m["levels"]}
     for m in measured:
         for r in m["levels"]:
-            base = stock.get((r["channel"], r["concurrency"], r["think_s"]))
+            base = stock.get((r["channel"], r["concurrency"], r["think_s"], r["offered_msg_s"]))
             ratio = f"{r['throughput_msg_s'] / base:.2f}x" if base else "-"
             lines.append(f"| {m['setup']} | {r['channel']} | {r['concurrency']} | "
-                         f"{r['think_s']:g} s | "
+                         f"{pacing(r)} | "
                          f"{r['messages']} | {r['throughput_msg_s']} | {r['p50_ms']} | "
                          f"{r['p95_ms']} | {r['p99_ms']} | {r['errors']} | {r['unanswered']} | "
                          f"{ratio} |")
@@ -178,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)),
                         help='flat-out concurrency levels ("" for the paced run only)')
     parser.add_argument("--only", help="measure only the setups whose name starts with this")
+    parser.add_argument("--rate", type=float,
+                        help="without stock in the run: msg/s to offer at concurrency 32")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     levels = tuple(int(x) for x in args.levels.split(",") if x.strip())
@@ -191,7 +221,12 @@ def main(argv: list[str] | None = None) -> int:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         launcher.wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", actions)
-        measured = [measure(s, levels, 16 if args.quick else 64) for s in chosen]
+        measured: list[dict] = []
+        for setup in chosen:  # stock first: its throughput sets the others' target rate
+            stock = next((m for m in measured if m["setup"] == "stock"), None)
+            rates = target_rates(stock) if stock else dict.fromkeys(CHANNELS, args.rate or 0.0)
+            measured.append(measure(setup, levels, 16 if args.quick else 64,
+                                    {c: r for c, r in rates.items() if r}))
     finally:
         launcher.stop([actions])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

@@ -3,7 +3,10 @@
 Each conversation is several turns, one of them a risk message, sent one after another;
 `concurrency` conversations run at once. Flat out (no pause between turns) measures
 saturation: latency is then mostly queueing. With a pause before each turn (`think_s`), as a
-person reads and types, it measures what people would feel at that many conversations.
+person reads and types, it measures what people would feel at that many conversations. At a
+set rate (`rate`), the conversations together offer that many messages a second (each sends
+its next message on a schedule, but never before its last one is answered): it measures the
+latency at a given throughput, e.g. three times what stock Rasa manages flat out.
 Every message's latency is recorded; a message is an error if the server does not answer
 200, and unanswered if it answers 200 with nothing to show.
 
@@ -20,7 +23,7 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -38,6 +41,7 @@ class Result:
     channel: str
     concurrency: int
     think_s: float = 0.0
+    rate: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     unanswered: int = 0
@@ -60,6 +64,7 @@ class Result:
 
     def summary(self) -> dict[str, float | int | str]:
         return {"channel": self.channel, "concurrency": self.concurrency, "think_s": self.think_s,
+                "offered_msg_s": round(self.rate, 1),
                 "messages": self.messages, "throughput_msg_s": round(self.throughput, 1),
                 "p50_ms": round(self.percentile(50)), "p95_ms": round(self.percentile(95)),
                 "p99_ms": round(self.percentile(99)),
@@ -84,21 +89,36 @@ async def _send(session: aiohttp.ClientSession, url: str, body: dict, result: Re
         result.unanswered += 1
 
 
-async def _pause(result: Result, first: bool) -> None:
-    """A person's pause before a message: independent people, so never in step.
+def _pacer(result: Result) -> Callable[[int], Awaitable[None]]:
+    """When each message of one conversation goes: returns a wait to await before turn n.
 
-    The first message comes at a random point within one pause; later pauses vary by half
-    either way around `think_s`.
+    At a set rate, the conversation's messages are `concurrency / rate` seconds apart, from a
+    random start within the first interval (so conversations are never in step), and a late
+    answer delays the next message rather than letting two overlap. With a pause, each
+    message waits `think_s` (half as much to half again, at random) after the last answer, the
+    first one a random part of a pause.
     """
-    if result.think_s:
-        low, high = (0.0, 1.0) if first else (0.5, 1.5)
-        await asyncio.sleep(PACE.uniform(low, high) * result.think_s)
+    if result.rate:
+        interval = result.concurrency / result.rate
+        start = time.perf_counter() + PACE.uniform(0.0, interval)
+
+        async def on_schedule(turn: int) -> None:
+            await asyncio.sleep(max(0.0, start + turn * interval - time.perf_counter()))
+
+        return on_schedule
+
+    async def after_a_pause(turn: int) -> None:
+        if result.think_s:
+            low, high = (0.0, 1.0) if turn == 0 else (0.5, 1.5)
+            await asyncio.sleep(PACE.uniform(low, high) * result.think_s)
+
+    return after_a_pause
 
 
 async def _rest_conversation(session: aiohttp.ClientSession, base: str, result: Result) -> None:
-    sender = uuid.uuid4().hex
+    sender, pace = uuid.uuid4().hex, _pacer(result)
     for turn, text in enumerate(TURNS):
-        await _pause(result, turn == 0)
+        await pace(turn)
         await _send(session, f"{base}/webhooks/rest/webhook",
                     {"sender": sender, "message": text}, result, lambda d: bool(d))
 
@@ -106,19 +126,21 @@ async def _rest_conversation(session: aiohttp.ClientSession, base: str, result: 
 async def _web_conversation(session: aiohttp.ClientSession, base: str, result: Result) -> None:
     async with session.post(f"{base}/webhooks/web/session", json={}) as response:
         token = (await response.json())["token"]
+    pace = _pacer(result)
     for turn, text in enumerate(TURNS):
-        await _pause(result, turn == 0)
+        await pace(turn)
         await _send(session, f"{base}/webhooks/web/message", {"token": token, "message": text},
                     result, lambda d: bool(d and d.get("messages")))
 
 
 async def run_level(base: str, channel: str, concurrency: int, conversations: int,
-                    think_s: float = 0.0) -> Result:
+                    think_s: float = 0.0, rate: float = 0.0) -> Result:
     """`conversations` conversations on `channel`, at most `concurrency` at a time.
 
-    `think_s`: the pause before each message, as a person reads and types (0: flat out).
+    `think_s`: the pause before each message, as a person reads and types; `rate`: the
+    messages a second all conversations offer together (neither: flat out).
     """
-    result = Result(channel, concurrency, think_s)
+    result = Result(channel, concurrency, think_s, rate)
     converse = _rest_conversation if channel == "rest" else _web_conversation
     gate = asyncio.Semaphore(concurrency)
     timeout = aiohttp.ClientTimeout(total=120)
