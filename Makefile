@@ -31,7 +31,7 @@ help:
 	@echo "make run    start the assistant (action server :5055, Rasa :5005)"
 	@echo "make shell  talk to the assistant in this terminal"
 	@echo "make test   lint, validate the data, unit and end-to-end tests, story tests"
-	@echo "make eval   5-fold NLU cross-validation (intent macro-F1) into results/"
+	@echo "make eval [SEED=n]  5-fold NLU cross-validation on fixed folds (intent macro-F1) into results/"
 	@echo "make eval-risk [FILE=...]  risk recall and false escalations through the trained model"
 	@echo "make bench-risk  the risk component's time per message"
 	@echo "make bench       load test against Rasa's stock configuration (about 20 minutes)"
@@ -96,9 +96,9 @@ test: lint validate train browser-deps
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-stories
 
+SEED ?= 0
 eval: $(STAMP)
-	$(RASA) test nlu --cross-validation --folds 5 --nlu data --config config.yml --out results/nlu
-	$(BIN)/python -m bot.evaluation f1 results/nlu
+	$(BIN)/python -m bot.evaluation cross-validate --folds 5 --seed $(SEED) --out results/nlu
 
 FILE ?= tests/data/risk_eval.yml
 eval-risk: train
