@@ -207,3 +207,12 @@ def test_a_failing_node_a_missing_input_and_a_clash_fail_as_with_dask(tmp_path: 
     with pytest.raises(GraphRunError, match="clashes with a node name"):
         runner.run({"__number__": "a"}, ["b"])
 
+
+
+def test_blas_and_openmp_use_one_thread_each() -> None:
+    """Idle BLAS threads spin on the core the other Sanic worker needs."""
+    from threadpoolctl import threadpool_info
+
+    pools = [pool for pool in threadpool_info() if pool["user_api"] in ("blas", "openmp")]
+    assert pools
+    assert all(pool["num_threads"] == 1 for pool in pools)
