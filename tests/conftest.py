@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 
 from bot import launcher
 from tests.fake_telegram import FakeTelegram
@@ -27,6 +28,16 @@ from tests.fake_telegram import FakeTelegram
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture()
+def redis_prefix() -> Iterator[str]:
+    """A Redis key prefix of this test's own (letters and digits); its keys go afterwards."""
+    prefix = "test" + uuid.uuid4().hex[:12]
+    yield prefix
+    client = redis.Redis()
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
 
 
 def free_port() -> int:

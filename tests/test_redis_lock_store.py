@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -22,21 +20,14 @@ from bot.redis_lock_store import AtomicRedisLockStore
 from tests.conftest import free_port
 
 
-@pytest.fixture()
-def prefix() -> Iterator[str]:
-    prefix = "lock" + uuid.uuid4().hex[:12]
-    yield prefix
-    client = redis.Redis()
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-
-
 def store(prefix: str) -> AtomicRedisLockStore:
     return AtomicRedisLockStore(host="127.0.0.1", port=6379, db=0, key_prefix=prefix)
 
 
-def test_messages_of_one_conversation_are_answered_in_turn_and_in_order(prefix: str) -> None:
-    lock_store, entered, inside = store(prefix), [], []
+def test_messages_of_one_conversation_are_answered_in_turn_and_in_order(
+    redis_prefix: str,
+) -> None:
+    lock_store, entered, inside = store(redis_prefix), [], []
 
     async def answer(name: str, hold_s: float) -> None:
         async with lock_store.lock("conversation"):
@@ -56,7 +47,7 @@ def test_messages_of_one_conversation_are_answered_in_turn_and_in_order(prefix: 
     assert entered == [("first", 1), ("second", 1), ("third", 1)]
 
 
-def test_workers_asking_at_the_same_instant_never_answer_together(prefix: str) -> None:
+def test_workers_asking_at_the_same_instant_never_answer_together(redis_prefix: str) -> None:
     """Rasa's own Redis lock reads, edits and writes the queue: two workers could both get
     the same ticket and answer at once."""
     workers, turns = 8, 5
@@ -65,7 +56,7 @@ def test_workers_asking_at_the_same_instant_never_answer_together(prefix: str) -
     inside, most_inside, tickets = [0], [0], []
 
     def worker() -> None:
-        lock_store = store(prefix)
+        lock_store = store(redis_prefix)
 
         async def turns_of_this_worker() -> None:
             for _ in range(turns):
@@ -90,8 +81,10 @@ def test_workers_asking_at_the_same_instant_never_answer_together(prefix: str) -
     assert len(tickets) == len(set(tickets)) == workers * turns
 
 
-def test_a_holder_that_never_lets_go_is_overtaken_when_its_ticket_expires(prefix: str) -> None:
-    lock_store = store(prefix)
+def test_a_holder_that_never_lets_go_is_overtaken_when_its_ticket_expires(
+    redis_prefix: str,
+) -> None:
+    lock_store = store(redis_prefix)
 
     async def stuck_then_next() -> float:
         stuck = lock_store.lock("conversation", lock_lifetime=0.5)
@@ -104,22 +97,23 @@ def test_a_holder_that_never_lets_go_is_overtaken_when_its_ticket_expires(prefix
     assert 0.4 < waited < 2.0
 
 
-def test_nothing_is_left_in_redis_once_answered(prefix: str) -> None:
-    lock_store = store(prefix)
+def test_nothing_is_left_in_redis_once_answered(redis_prefix: str) -> None:
+    lock_store = store(redis_prefix)
 
     async def two_messages() -> None:
         async with lock_store.lock("conversation"):
-            assert list(redis.Redis().scan_iter(f"{prefix}:*"))
+            assert list(redis.Redis().scan_iter(f"{redis_prefix}:*"))
         async with lock_store.lock("conversation"):
             pass
 
     asyncio.run(two_messages())
-    assert list(redis.Redis().scan_iter(f"{prefix}:*")) == []
+    assert list(redis.Redis().scan_iter(f"{redis_prefix}:*")) == []
 
 
-def test_redis_away_is_a_lock_error_caused_by_redis(prefix: str) -> None:
+def test_redis_away_is_a_lock_error_caused_by_redis(redis_prefix: str) -> None:
     """channels/never_silent.py reads the cause to log it and answer with the 999 apology."""
-    lock_store = AtomicRedisLockStore(host="127.0.0.1", port=free_port(), key_prefix=prefix,
+    lock_store = AtomicRedisLockStore(host="127.0.0.1", port=free_port(),
+                                      key_prefix=redis_prefix,
                                       socket_timeout=1)
 
     async def one_message() -> None:

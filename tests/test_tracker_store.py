@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,15 +102,6 @@ CONVERSATIONS: dict[str, list[Callable[[Clock], list[Event]]]] = {
 }
 
 
-@pytest.fixture()
-def prefix() -> Iterator[str]:
-    prefix = "ts" + uuid.uuid4().hex[:12]
-    yield prefix
-    client = redis.Redis()
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-
-
 def redis_pair(prefix: str) -> tuple[TrackerStore, TrackerStore]:
     settings = {"host": "127.0.0.1", "port": 6379, "record_exp": 60}
     return (RedisTrackerStore(DOMAIN, key_prefix=prefix + "rasa", event_broker=CollectingBroker(),
@@ -142,8 +132,8 @@ async def take_turn(store: TrackerStore, sender: str, events: list[Event]) -> No
 
 
 @pytest.mark.parametrize("name", sorted(CONVERSATIONS))
-def test_a_conversation_is_kept_as_rasa_keeps_it(prefix: str, name: str) -> None:
-    rasa, ours = redis_pair(prefix)
+def test_a_conversation_is_kept_as_rasa_keeps_it(redis_prefix: str, name: str) -> None:
+    rasa, ours = redis_pair(redis_prefix)
     clock = Clock()
 
     async def converse() -> None:
@@ -154,14 +144,14 @@ def test_a_conversation_is_kept_as_rasa_keeps_it(prefix: str, name: str) -> None
             await same_view(rasa, ours, "someone")
 
     asyncio.run(converse())
-    stored = [json.loads(redis.Redis().get(f"{prefix}{who}:tracker:someone"))["events"]
+    stored = [json.loads(redis.Redis().get(f"{redis_prefix}{who}:tracker:someone"))["events"]
               for who in ("rasa", "ours")]
     assert stored[0] == stored[1]
 
 
-def test_saves_that_cross_are_merged_as_rasa_merges_them(prefix: str) -> None:
+def test_saves_that_cross_are_merged_as_rasa_merges_them(redis_prefix: str) -> None:
     """Two writers read the same conversation and each saves its own next turn."""
-    rasa, ours = redis_pair(prefix)
+    rasa, ours = redis_pair(redis_prefix)
     clock = Clock()
 
     async def crossing() -> None:
