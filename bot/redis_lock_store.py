@@ -70,7 +70,12 @@ return 0
 
 
 class AtomicRedisLockStore(RedisLockStore):
-    """Rasa's Redis lock store with each step of the ticket lock done atomically in Redis."""
+    """Rasa's Redis lock store with each step of the ticket lock done atomically in Redis.
+
+    Rasa (3.6) uses a lock store only through `lock()`; the JSON-queue methods inherited from
+    RedisLockStore (get_lock, save_lock, issue_ticket, ...) do not read this store's queues
+    and must not be called on it.
+    """
 
     def __init__(
         self, endpoint_config: EndpointConfig | None = None, **kwargs: str | float | None
