@@ -165,10 +165,8 @@ def pacing(level: dict) -> str:
     return "flat out"
 
 
-def target_rates(stock: dict | None) -> dict[str, float]:
+def target_rates(stock: dict) -> dict[str, float]:
     """Three times what stock answered flat out at concurrency 32, for each channel."""
-    if stock is None:
-        return {}
     return {r["channel"]: round(TARGET_RATIO * r["throughput_msg_s"], 1) for r in stock["levels"]
             if r["concurrency"] == PACED_CONCURRENCY and not r["think_s"]
             and not r["offered_msg_s"]}
@@ -224,9 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         measured: list[dict] = []
         for setup in chosen:  # stock first: its throughput sets the others' target rate
             stock = next((m for m in measured if m["setup"] == "stock"), None)
-            rates = target_rates(stock) if stock else dict.fromkeys(CHANNELS, args.rate or 0.0)
-            measured.append(measure(setup, levels, 16 if args.quick else 64,
-                                    {c: r for c, r in rates.items() if r}))
+            rates = (target_rates(stock) if stock
+                     else dict.fromkeys(CHANNELS, args.rate) if args.rate else {})
+            measured.append(measure(setup, levels, 16 if args.quick else 64, rates))
     finally:
         launcher.stop([actions])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
