@@ -24,7 +24,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser-deps lock train run shell test lint validate test-stories eval eval-risk bench-risk bench report \
+.PHONY: help install browser-deps lock train run shell test lint validate test-stories eval eval-risk tune-risk bench-risk bench report \
 	telegram-webhook telegram-poll clean
 
 help:
@@ -32,7 +32,8 @@ help:
 	@echo "make shell  talk to the assistant in this terminal"
 	@echo "make test   lint, validate the data, unit and end-to-end tests, story tests"
 	@echo "make eval [SEED=n]  5-fold NLU cross-validation on fixed folds (intent macro-F1) into results/"
-	@echo "make eval-risk [FILE=...]  risk recall and false escalations through the trained model"
+	@echo "make eval-risk [FILE=...]  risk tiers through the trained model: training-derived and held-out files"
+	@echo "make tune-risk   choose the risk model's thresholds on tests/data/risk_dev.yml"
 	@echo "make bench-risk  the risk component's time per message"
 	@echo "make bench       load test against Rasa's stock configuration (about 20 minutes)"
 	@echo "make report      campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
@@ -100,11 +101,15 @@ SEED ?= 0
 eval: $(STAMP)
 	$(BIN)/python -m bot.evaluation cross-validate --folds 5 --seed $(SEED) --out results/nlu
 
-FILE ?= tests/data/risk_eval.yml
+FILE ?= tests/data/risk_eval.yml tests/heldout/risk.yml
 eval-risk: train
 	$(BIN)/python -m bot.evaluation risk $(FILE)
 
-bench-risk: $(STAMP)
+# The risk model's thresholds, chosen on the development set (docs/risk-model.md).
+tune-risk: $(STAMP)
+	$(BIN)/python -m bot.evaluation tune-risk tests/data/risk_dev.yml
+
+bench-risk: train
 	$(BIN)/python -m bench.risk_overhead
 
 # Throughput, latency, cold start, memory and training time against Rasa's stock

@@ -86,7 +86,7 @@ REPEATS = re.compile(r"(.)\1+")
 class Assessment:
     """What the detector made of a message.
 
-    `match` is the most urgent risk found, if any. `cleared` says a guard (idiom, negation,
+    `match` is the most urgent risk found, if any. `cleared` says a guard (idiom, negation, joke,
     awareness question) or a past-event phrase matched: the message uses words like a risk
     message but was recognised as not being one, so the classifier should not escalate it alone.
     """
@@ -136,6 +136,8 @@ class RiskDetector:
         self._add(GUARD, data["guards"])
         self._add(PAST, data["past"]["phrases"])
         self.past_categories = frozenset(data["past"]["categories"])
+        self.joke_categories = frozenset(data["jokes"]["categories"])
+        self.joke_markers = frozenset(data["jokes"]["markers"])
         for word in self.vocabulary:
             if len(word) >= FUZZY1_MIN_LENGTH:
                 self._by_length.setdefault(len(word), []).append(word)
@@ -228,7 +230,8 @@ class RiskDetector:
 
         Also says whether any guard or past-event phrase matched.
         """
-        doc = self.nlp(self.normalise(text))
+        normalised = self.normalise(text)
+        doc = self.nlp(normalised)
         found = [
             (self.phrases[key], first + start, first + end)
             for key, first, last in self._windows(doc)
@@ -238,6 +241,7 @@ class RiskDetector:
         past_clauses = {
             _clause_of(doc, start) for (category, _), start, _ in found if category == PAST
         }
+        joking = self.is_joking(text, normalised)
         results = []
         for (category, phrase), start, end in found:
             if category in (GUARD, PAST):
@@ -246,8 +250,15 @@ class RiskDetector:
                 continue
             if category in self.past_categories and _clause_of(doc, start) in past_clauses:
                 continue
+            if category in self.joke_categories and joking:
+                continue
             results.append(RiskMatch(category, phrase))
-        return results, bool(guards or past_clauses)
+        return results, bool(guards or past_clauses or joking)
+
+    def is_joking(self, text: str, normalised: str) -> bool:
+        """Whether the message marks itself as a joke ("lol", a laughing emoji)."""
+        return any(marker in text for marker in self.joke_markers if not marker.isalpha()) or \
+            any(word in self.joke_markers for word in WORD.findall(normalised))
 
     def _windows(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(phrase, start, end) for each phrase whose anchor is in `doc`.

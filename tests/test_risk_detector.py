@@ -92,7 +92,7 @@ def test_component_overrides_intent_and_ranking_so_fallback_cannot_swallow_it():
     assert message.get(INTENT) == {"name": "risk_danger_now", "confidence": 1.0}
     assert [e["name"] for e in message.get(INTENT_RANKING_KEY)] == ["risk_danger_now",
                                                                     "ask_stalking"]
-    assert message.get("risk") == {"category": "danger_now", "source": "patterns"}
+    assert message.get("risk") == {"category": "danger_now", "source": "patterns", "tier": "high"}
 
 
 def classified(text: str, *ranking: tuple[str, float]) -> Message:
@@ -101,15 +101,16 @@ def classified(text: str, *ranking: tuple[str, float]) -> Message:
 
 
 def run_component(message: Message) -> Message:
-    RiskOverride(default_detector(), classifier_min_confidence=0.75,
-                 fallback_threshold=0.4).process([message])
+    """The component with the detector and no trained model: the classifier rules alone."""
+    RiskOverride(RiskOverride.get_default_config(), None, None, default_detector()).process(
+        [message])
     return message
 
 
 def test_a_confident_classifier_risk_stands_when_the_detector_has_no_objection():
     message = run_component(classified("everything feels pointless", ("risk_self_harm", 0.9)))
     assert message.get(INTENT)["name"] == "risk_self_harm"
-    assert message.get("risk") == {"category": "self_harm", "source": "classifier"}
+    assert message.get("risk") == {"category": "self_harm", "source": "classifier", "tier": "high"}
 
 
 def test_a_classifier_risk_on_an_idiom_is_replaced_by_the_next_intent():
@@ -148,3 +149,33 @@ def test_the_detector_alone_catches_every_risk_message_we_hold(detector: RiskDet
     missed = [(category, text) for category, text in risk_messages()
               if detector.detect(text) is None]
     assert not missed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if my sister eats my leftover curry again i'll murder her 😂",
+        "my mum is literally going to kill me when she sees my report lol",
+        "that exam was so bad i want to die 🤣",
+    ],
+)
+def test_a_message_that_marks_itself_as_a_joke_does_not_escalate_on_words_alone(
+    detector: RiskDetector, text: str
+):
+    assessment = detector.assess(text)
+    assert assessment.match is None
+    assert assessment.cleared  # so the semantic model needs its higher bar to escalate it
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("he's going to kill me 😭", "danger_now"),  # crying is not joking
+        ("he strangled me last night lol", "high_indicator"),  # nervous laughter: still high
+        ("my stepdad hits my little brother haha", "child"),
+    ],
+)
+def test_laughter_never_hides_strangling_a_child_or_a_crying_message(
+    detector: RiskDetector, text: str, expected: str
+):
+    assert category(detector, text) == expected

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import FALSE_ESCALATION_TARGET, evaluate_risk, model_intent_classifier
+from bot.evaluation import TRAINING_DERIVED_TARGETS, evaluate_risk, model_replies
 from tests.conftest import Bot, texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,10 @@ def test_fallback_never_swallows_a_risk_message(bot: Bot) -> None:
 
 
 def test_the_whole_risk_evaluation_file_meets_its_targets(trained_model: Path) -> None:
-    report = evaluate_risk(ROOT / "tests" / "data" / "risk_eval.yml", model_intent_classifier())
+    """The training-derived file guards against regressions (the held-out one is measured by
+    `make eval-risk`, not asserted: it says how well the model generalises)."""
+    report = evaluate_risk(ROOT / "tests" / "data" / "risk_eval.yml", model_replies())
     assert not report.misses, report.misses
-    assert report.false_escalation_rate <= FALSE_ESCALATION_TARGET, report.false_escalations
+    assert not report.no_safe_reply, report.no_safe_reply
+    assert report.false_escalation_rate <= TRAINING_DERIVED_TARGETS.false_escalation, \
+        report.false_escalations

@@ -1,0 +1,201 @@
+"""The dialogue policy that carries risk across a turn and across the conversation.
+
+Rules answer one message with one fixed sequence; three safety behaviours need more:
+- **answer, then check in**: a message the risk component marked `uncertain` gets its normal
+  answer, then "Are you safe right now?" (`utter_safety_check_in`; its Yes / No / Not sure are
+  answered by rules: No and Not sure escalate at once);
+- **escalate, then answer**: a long message that shows risk and also asks something else gets
+  the escalation first, then the answer to its question (`risk.also`);
+- **danger stays**: after an escalation for danger now, danger from the person themselves or
+  self-harm, every later message gets the urgent guidance first (a short reminder, or the full
+  escalation again for "help", "what do I do" and the like) until the person says they are safe
+  (`say_safe`), or the session ends.
+
+It reads only the tracker and the domain (no action server), predicts with full confidence and a
+priority above RulePolicy's, and abstains otherwise, so every other turn is the rules' alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.risk_component import HIGH, RISK_KEY, RISK_PREFIX, UNCERTAIN
+
+CHECK_IN = "utter_safety_check_in"
+SAFE_INTENT = "say_safe"
+# The escalations that keep danger in the conversation, and the reminder each one leaves.
+REMINDERS = {
+    "danger_now": "utter_still_danger_now",
+    "danger_from_me": "utter_still_danger_from_me",
+    "self_harm": "utter_still_self_harm",
+}
+# Messages that in danger get the whole urgent guidance again rather than a reminder.
+URGENT_AGAIN = frozenset({"help_menu", "get_help", "nlu_fallback", "unsure", "deny",
+                          "out_of_scope"})
+ENDERS_FILE = "turn_enders.json"
+ALWAYS_ENDS_A_TURN = frozenset({"utter_default"})
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class RiskDialoguePolicy(Policy):
+    """Safety check-in, escalate-then-answer and danger that stays (module docstring)."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Above RulePolicy (6), so its predictions win the tie at full confidence."""
+        return {"priority": 7}
+
+    @staticmethod
+    def supported_data() -> SupportedData:
+        """Rules too: they say which actions end the bot's turn."""
+        return SupportedData.ML_AND_RULE_DATA
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        turn_enders: frozenset[str] = frozenset(),
+        **kwargs: object,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, **kwargs)
+        self.turn_enders = turn_enders | ALWAYS_ENDS_A_TURN
+
+    def train(
+        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: object
+    ) -> Resource:
+        """Learns which actions end the bot's turn: those only ever followed by listening."""
+        followed_by_listen: set[str] = set()
+        followed_by_more: set[str] = set()
+        for tracker in training_trackers:
+            names = [e.action_name for e in tracker.events
+                     if isinstance(e, ActionExecuted) and e.action_name]
+            for current, following in itertools.pairwise(names):
+                if current == ACTION_LISTEN_NAME or current.startswith("..."):
+                    continue
+                if following == ACTION_LISTEN_NAME:
+                    followed_by_listen.add(current)
+                elif not following.startswith("..."):
+                    followed_by_more.add(current)
+        self.turn_enders = frozenset(followed_by_listen - followed_by_more) | ALWAYS_ENDS_A_TURN
+        with self._model_storage.write_to(self._resource) as directory:
+            (Path(directory) / ENDERS_FILE).write_text(json.dumps(sorted(self.turn_enders)))
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: object,
+    ) -> RiskDialoguePolicy:
+        with model_storage.read_from(resource) as directory:
+            enders = json.loads((Path(directory) / ENDERS_FILE).read_text())
+        return cls(config, model_storage, resource, execution_context, frozenset(enders))
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: object,
+    ) -> PolicyPrediction:
+        action = self.next_action(tracker, domain)
+        probabilities = self._default_predictions(domain)
+        if action is not None:
+            probabilities[domain.index_for_action(action)] = 1.0
+        return self._prediction(probabilities)
+
+    def next_action(self, tracker: DialogueStateTracker, domain: Domain) -> str | None:
+        """The action this policy insists on next, or None to leave the turn to the others."""
+        latest = tracker.latest_message
+        intent = (latest.intent_name if latest else None) or ""
+        if not intent:
+            return None
+        done = actions_since_user(tracker)
+        risk = latest.parse_data.get(RISK_KEY) or {}
+        if risk.get("tier") == HIGH:
+            return _after_escalation(risk.get("also"), done, domain)
+        if done and done[-1] == CHECK_IN:
+            return ACTION_LISTEN_NAME
+        context = danger_context(tracker)
+        if context and intent != SAFE_INTENT and not intent.startswith(RISK_PREFIX):
+            return _in_danger(context, intent, done, domain)
+        if (risk.get("tier") == UNCERTAIN and not tracker.active_loop_name and done
+                and done[-1] in self.turn_enders):
+            return CHECK_IN
+        return None
+
+
+def _after_escalation(also: str | None, done: list[str], domain: Domain) -> str | None:
+    """The second question's answer, right after the escalation's own steps."""
+    if not also or f"utter_{also}" not in domain.action_names_or_texts or not done:
+        return None
+    answer = f"utter_{also}"
+    if done[-1] == answer:
+        return ACTION_LISTEN_NAME
+    if done[-1] == "action_deactivate_loop" and answer not in done:
+        return answer
+    return None
+
+
+def _in_danger(context: str, intent: str, done: list[str], domain: Domain) -> str | None:
+    """Urgent guidance first, then the answer, while danger stays in the conversation."""
+    escalation, reminder, answer = f"utter_risk_{context}", REMINDERS[context], f"utter_{intent}"
+    if not done:
+        return escalation if intent in URGENT_AGAIN else reminder
+    if done == [reminder] and answer in domain.action_names_or_texts:
+        return answer
+    if done[-1] in (escalation, reminder, answer):
+        return ACTION_LISTEN_NAME
+    return None
+
+
+def actions_since_user(tracker: DialogueStateTracker) -> list[str]:
+    """The bot's actions since the latest user message, oldest first."""
+    done: list[str] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, ActionExecuted) and event.action_name:
+            done.append(event.action_name)
+    return [name for name in reversed(done) if name != ACTION_LISTEN_NAME]
+
+
+def danger_context(tracker: DialogueStateTracker) -> str | None:
+    """The category of the last escalation that keeps danger in the conversation.
+
+    None when the person has said they are safe since, or a new session began.
+    """
+    seen_user = False
+    for event in reversed(tracker.events):
+        if isinstance(event, SessionStarted):
+            return None
+        if isinstance(event, UserUttered):
+            if seen_user and event.intent_name == SAFE_INTENT:
+                return None
+            seen_user = True
+        if seen_user and isinstance(event, ActionExecuted) and event.action_name:
+            for category in REMINDERS:
+                if event.action_name == f"utter_risk_{category}":
+                    return category
+    return None
