@@ -166,7 +166,10 @@ class RiskOverride(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             if text:
-                self.apply(message, self.detector.assess(text), self.score(text, message))
+                assessment = self.detector.assess(text)
+                # A matched phrase escalates whatever the model says: no need to ask it.
+                score = RiskScore(NONE, 0.0) if assessment.match else self.score(text, message)
+                self.apply(message, assessment, score)
         return messages
 
     def score(self, text: str, message: Message | None = None) -> RiskScore:
@@ -177,7 +180,8 @@ class RiskOverride(GraphComponent):
         if self.head is None:
             return RiskScore(NONE, 0.0)
         whole = embedding(message) if message is not None else None
-        return self.head.score(pieces(text), shared_encoder().encode, whole)
+        return self.head.score(pieces(text), shared_encoder().encode, whole,
+                               enough=float(self.config["escalate_threshold"]))
 
     def tier(self, assessment: Assessment, score: RiskScore,
              classifier_intent: str, classifier_confidence: float) -> tuple[str | None, str, str]:

@@ -139,13 +139,23 @@ class RiskHead:
         return exp / exp.sum(axis=1, keepdims=True)
 
     def score(self, texts: Sequence[str], encode: Callable[[str], np.ndarray],
-              first_vector: np.ndarray | None = None) -> RiskScore:
-        """The riskiest of `texts` (a message's pieces).
+              first_vector: np.ndarray | None = None, enough: float = 1.0) -> RiskScore:
+        """The riskiest of `texts` (a message's pieces, the whole message first).
 
-        `first_vector`: the first text's embedding when the caller has it already.
+        `first_vector`: the whole message's embedding when the caller has it already.
+        `enough`: a whole-message risk at which its sentences need not be scored (it escalates
+        anyway), which keeps the cost of long risk messages down.
         """
-        vectors = [first_vector if i == 0 and first_vector is not None else encode(text)
-                   for i, text in enumerate(texts)]
+        first = self._best([texts[0]], [first_vector if first_vector is not None
+                                         else encode(texts[0])])
+        if len(texts) == 1 or first.probability >= enough:
+            return first
+        rest = self._best(texts[1:], [encode(text) for text in texts[1:]])
+        if rest.probability <= first.probability:
+            return first
+        return RiskScore(rest.category, rest.probability, rest.piece + 1, rest.share)
+
+    def _best(self, texts: Sequence[str], vectors: Sequence[np.ndarray]) -> RiskScore:
         probabilities = self.probabilities(texts, np.stack(vectors))
         risk = 1.0 - probabilities[:, 0]
         best = int(risk.argmax())
