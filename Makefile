@@ -19,12 +19,14 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore
 
 # Browser tests: Debian's chromium (Playwright's own browser download does not work here) and
-# axe-core from npm, both installed by `make test` when missing.
+# axe-core from npm; deploy/nginx.conf's test: Debian's nginx. `make test` installs them when
+# missing.
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser-deps lock train run shell test lint validate test-stories eval eval-risk bench-risk bench report \
+.PHONY: help install browser-deps test-deps lock train run shell test lint validate test-stories eval eval-risk bench-risk bench report \
 	telegram-webhook telegram-poll clean
 
 help:
@@ -57,11 +59,17 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
+$(NGINX):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx
+
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 browser-deps: $(CHROMIUM) $(AXE)
+
+test-deps: browser-deps $(NGINX)
 
 # Re-pin every dependency from requirements.in (run after changing requirements.in).
 lock:
@@ -92,7 +100,7 @@ validate: $(STAMP)
 test-stories: train
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
-test: lint validate train browser-deps
+test: lint validate train test-deps
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-stories
 
@@ -111,6 +119,7 @@ bench-risk: $(STAMP)
 # configuration on the same data (docs/benchmarks.md). Needs Redis for the deployed setup.
 bench: $(STAMP)
 	$(BIN)/python -m bench.compare
+	$(BIN)/python -m bench.flood
 
 # Campaign insights from the counters the event broker keeps (INSIGHTS_DB_URL, or var/).
 report: $(STAMP)

@@ -39,10 +39,11 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
 from bot import pseudonym
-from bot.forget import forget_conversation
+from bot.forget import forget
 from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
+from channels.limits import MAX_REQUEST_BYTES
 from channels.settings import from_env
 from channels.webhook import OnNewMessage, WebhookChannel, refuse
 
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = MAX_REQUEST_BYTES
 DELETABLE_FOR_S = 48 * 3600  # a bot may delete messages in a private chat for 48 hours
 MAX_TRACKED_PER_CHAT = 500
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
@@ -162,7 +163,8 @@ class TelegramInput(WebhookChannel):
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 return refuse(400, "not a Telegram update")
             return Update.de_json(data, self.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError,
+                OverflowError):  # nested thousands deep; a date out of range
             return refuse(400, "malformed Telegram update")
 
     async def _handle(self, update: Update, request: Request,
@@ -225,7 +227,7 @@ class TelegramInput(WebhookChannel):
     async def _forget(self, chat_id: int, request: Request) -> None:
         """Deletes the conversation's state and the chat's messages of the last 48 hours."""
         chat_hash = self.sender(str(chat_id))
-        forget_conversation(request.app.ctx.agent.tracker_store, chat_hash)
+        await forget(request.app.ctx.agent, chat_hash)
         ids = self.sent.take_deletable(chat_hash)
         deleted = 0
         for start in range(0, len(ids), 100):  # the Bot API deletes up to 100 at a time
