@@ -3,8 +3,9 @@
 One client (127.0.0.1) floods the website channel as the red team did: 300 messages of 1,000
 characters, 150 at a time, each on a token it mints first. Meanwhile another client
 (127.0.0.2: Linux routes all of 127/8 to loopback) opens a chat and says "he is going to kill
-me", again and again until the flood is over. Reported: the victim's latency to the 999 answer
-(p50, p95, max; target p95 at most 2 s), whether every one was the escalation, and what the
+me", VICTIM_MESSAGES times, one every VICTIM_EVERY_S seconds (each on its own, not waiting for
+the last answer), from just after the flood starts. Reported: the victim's latency to the 999
+answer (p50, p95, max; target p95 at most 2 s), how many were the escalation, and what the
 flood got (answered, refused with 429, failed).
 
 Measured against our assistant as served by default (per-client limits on), and for
@@ -39,6 +40,8 @@ FLOOD_CONCURRENCY = 150
 FLOOD_CHARS = 1000
 ATTACKER, VICTIM = "127.0.0.1", "127.0.0.2"
 RISK_MESSAGE = "he is going to kill me"
+VICTIM_MESSAGES = 20
+VICTIM_EVERY_S = 0.5
 TARGET_P95_S = 2.0
 GROWTH_MESSAGES = 1000
 GROWTH_TEXTS = ("what is coercive control", "thank you")
@@ -97,12 +100,14 @@ async def _attack(base: str, result: FloodResult) -> None:
         await asyncio.gather(*(one() for _ in range(FLOOD_REQUESTS)))
 
 
-async def _victim(base: str, result: FloodResult, flood: asyncio.Task) -> None:
-    async with _session(VICTIM, 4) as session:
-        while not flood.done() or not result.victim_s:
+async def _victim(base: str, result: FloodResult) -> None:
+    async with _session(VICTIM, VICTIM_MESSAGES) as session:
+
+        async def one(n: int) -> None:
+            await asyncio.sleep(n * VICTIM_EVERY_S)
             start = time.perf_counter()
             async with session.post(f"{base}/webhooks/web/session", json={}) as minted:
-                token = (await minted.json())["token"]
+                token = (await minted.json(content_type=None)).get("token")
             async with session.post(f"{base}/webhooks/web/message",
                                     json={"token": token, "message": RISK_MESSAGE}) as r:
                 answer = await r.json(content_type=None)
@@ -113,13 +118,15 @@ async def _victim(base: str, result: FloodResult, flood: asyncio.Task) -> None:
             elif any("999" in m.get("text", "") for m in answer.get("messages", [])):
                 result.victim_escalated += 1
 
+        await asyncio.gather(*(one(n) for n in range(VICTIM_MESSAGES)))
+
 
 async def run_flood(base: str) -> FloodResult:
     """The flood from one client and the victim's risk messages from another, together."""
     result = FloodResult()
     flood = asyncio.create_task(_attack(base, result))
     await asyncio.sleep(0.2)  # the victim speaks once the flood is under way
-    await _victim(base, result, flood)
+    await _victim(base, result)
     await flood
     return result
 
@@ -168,7 +175,8 @@ def measure(name: str, model: str, env: dict[str, str], growth: bool) -> dict:
 def report(measured: list[dict]) -> str:
     lines = [f"Flood: {FLOOD_REQUESTS} web messages of {FLOOD_CHARS} characters from one "
              f"client, {FLOOD_CONCURRENCY} at a time, each on a new token; another client "
-             f'says "{RISK_MESSAGE}" until it is over (target: p95 at most {TARGET_P95_S:g} s).',
+             f'says "{RISK_MESSAGE}" {VICTIM_MESSAGES} times, one every {VICTIM_EVERY_S:g} s '
+             f"(target: p95 at most {TARGET_P95_S:g} s).",
              "", "| setup | victim messages | p50 s | p95 s | max s | escalated | refused "
              "(429) | flood got |", "|---|---|---|---|---|---|---|---|"]
     for m in measured:

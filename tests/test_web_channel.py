@@ -177,3 +177,5 @@ def test_a_token_expires_hours_after_it_was_issued(monkeypatch: pytest.MonkeyPat
     later = time.time() + TOKEN_LIFETIME_S + 60
     monkeypatch.setattr(web_module.time, "time", lambda: later)
     assert channel.sender_for(token) is None
+    # A quick exit still forgets a chat whose token has expired.
+    assert channel.sender_for(token, expired_too=True) is not None
