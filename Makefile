@@ -36,7 +36,7 @@ help:
 	@echo "make eval [SEED=n]  5-fold NLU cross-validation on fixed folds (intent macro-F1) into results/"
 	@echo "make eval-risk [FILE=...]  risk recall and false escalations through the trained model"
 	@echo "make bench-risk  the risk component's time per message"
-	@echo "make bench       load test against Rasa's stock configuration (about 20 minutes)"
+	@echo "make bench       load test against Rasa's stock configuration, then the flood (about 30 minutes)"
 	@echo "make report      campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
 	@echo "make telegram-webhook  register TELEGRAM_WEBHOOK_URL with Telegram (with the secret)"
 	@echo "make telegram-poll     local development: fetch Telegram updates, no public URL needed"

@@ -10,7 +10,7 @@ same way: the same channels, endpoints, action server and client on this machine
 measured as deployed (endpoints.redis.yml, SANIC_WORKERS=2). Prints a Markdown report (and
 writes it with the raw numbers to results/bench/).
 
-    make bench                     # everything (about 20 minutes on 2 cores)
+    make bench                     # this, then bench/flood.py (about 30 minutes on 2 cores)
     python -m bench.compare --quick  # trained models reused, fewer conversations
 """
 

@@ -25,7 +25,8 @@ from tests.fake_telegram import FakeTelegram
 from tests.test_fuzz import post
 
 LONG = ("my partner keeps checking my phone and i do not know what to do " * 20)[:1000]
-LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "300", "CLIENT_BURST": "60", "CLIENT_IN_FLIGHT": "4"}
+LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "300", "CLIENT_BURST": "60", "CLIENT_IN_FLIGHT": "4",
+          "SERVER_IN_FLIGHT": "64"}  # channels/limits.py's defaults, as deployed
 
 
 @pytest.fixture(scope="module")
