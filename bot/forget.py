@@ -73,19 +73,20 @@ def begun_before(tracker: DialogueStateTracker, forgotten_at: float | None) -> b
     return tracker.events[0].timestamp <= forgotten_at
 
 
-def forgotten(store: TrackerStore, sender_id: str) -> bool:
-    """Whether `sender_id`'s conversation was forgotten (its tombstone still stands)."""
+def forgotten_at(store: TrackerStore, sender_id: str) -> float | None:
+    """When `sender_id`'s conversation was last forgotten, while its tombstone stands."""
     for inner in stores(store):
         tombstones = getattr(inner, "tombstones", None)
         if isinstance(tombstones, MemoryTombstones) and tombstones.forgotten_at(sender_id):
-            return True
+            return tombstones.forgotten_at(sender_id)
         if isinstance(inner, RedisTrackerStore):
             try:
-                if inner.red.exists(tombstone_key(inner, sender_id)):
-                    return True
+                at = inner.red.get(tombstone_key(inner, sender_id))
+                if at is not None:
+                    return float(at)
             except RedisError as error:
                 logger.error("could not read a tombstone from Redis: %s", error)
-    return False
+    return None
 
 
 def _forget_in(store: TrackerStore, sender_id: str) -> bool:

@@ -39,7 +39,7 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
 from bot import pseudonym
-from bot.forget import forget
+from bot.forget import forget, forgotten_at
 from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
@@ -175,7 +175,7 @@ class TelegramInput(WebhookChannel):
             message = query.message
             if message and message.chat.type == "private" and self._is_button(query.data,
                                                                               request):
-                await self._converse(message.chat_id, query.data, on_new_message)
+                await self._converse(message.chat_id, query.data, on_new_message, request)
             return
         message = update.message  # edited messages and channel posts are not answered
         if message is None or message.chat.type != "private":
@@ -189,15 +189,15 @@ class TelegramInput(WebhookChannel):
         command = text.strip().split(" ")[0].split("@")[0].lower()
         if command == "/start":
             await self._send(message.chat_id, [{"text": SAFETY_NOTE}])
-            await self._converse(message.chat_id, "/greet", on_new_message)
+            await self._converse(message.chat_id, "/greet", on_new_message, request)
         elif command == "/help":
-            await self._converse(message.chat_id, "/help_menu", on_new_message)
+            await self._converse(message.chat_id, "/help_menu", on_new_message, request)
         elif command == "/exit":
             await self._send(message.chat_id, [{"text": EXIT_TEXT}])
         elif command == "/forget":
             await self._forget(message.chat_id, request)
         else:
-            await self._converse(message.chat_id, typed_text(text), on_new_message)
+            await self._converse(message.chat_id, typed_text(text), on_new_message, request)
 
     def _is_button(self, payload: str | None, request: Request) -> bool:
         """Whether `payload` is one our buttons offer (a client can send any callback data)."""
@@ -205,12 +205,19 @@ class TelegramInput(WebhookChannel):
             self._button_payloads = button_payloads(request.app.ctx.agent.domain.responses)
         return payload in self._button_payloads
 
-    async def _converse(self, chat_id: int, text: str,
-                        on_new_message: OnNewMessage) -> None:
+    async def _converse(self, chat_id: int, text: str, on_new_message: OnNewMessage,
+                        request: Request) -> None:
+        """Answers `text`; the answer is not sent if /forget came while it was prepared.
+
+        The person has been told the chat was forgotten: a reply appearing after that would
+        show on their phone what they asked.
+        """
+        began, sender = time.time(), self.sender(str(chat_id))
         collector = ChannelCollector(self.name())
-        await on_new_message(UserMessage(text, collector, self.sender(str(chat_id)),
-                                         input_channel=self.name()))
-        await self._send(chat_id, collector.messages)
+        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+        forgot = forgotten_at(request.app.ctx.agent.tracker_store, sender)
+        if forgot is None or forgot < began:
+            await self._send(chat_id, collector.messages)
 
     async def _send(self, chat_id: int, messages: list[dict]) -> None:
         chat_hash = self.sender(str(chat_id))

@@ -38,7 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import pseudonym
-from bot.forget import forget, forgotten
+from bot.forget import forget, forgotten_at
 from bot.insights.tally import QUICK_EXIT_EVENT
 from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
@@ -264,7 +264,7 @@ class WebInput(InputChannel):
     async def _answer(self, request: Request, body: dict,
                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         sender = self.sender_for(body.get("token"))
-        if sender is None or forgotten(request.app.ctx.agent.tracker_store, sender):
+        if sender is None or forgotten_at(request.app.ctx.agent.tracker_store, sender):
             return self._refuse(request, 403, "This chat has ended. Please start a new one.")
         text = self._text(body, request)
         if isinstance(text, HTTPResponse):

@@ -157,6 +157,8 @@ def test_telegram_forget_with_a_button_in_flight_forgets_the_conversation(
     replying = in_flight(lambda: tg.press("/check_controlling", chat_id=chat_id))
     assert "forgotten" in telegram_tests.texts(tg.say("/forget", chat_id=chat_id))
     replying.join()
+    # Nothing arrives in the chat after "I've forgotten our conversation".
+    assert "forgotten" in fake_telegram[0].sent(chat_id)[-1]["text"]
     nothing_left(prefix, pseudonym.pseudonym(HASH_KEY.encode(), "telegram", str(chat_id)),
                  marker)
     fresh = telegram_tests.chat()
