@@ -19,12 +19,14 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore
 
 # Browser tests: Debian's chromium (Playwright's own browser download does not work here) and
-# axe-core from npm, both installed by `make test` when missing.
+# axe-core from npm; deploy/nginx.conf's test: Debian's nginx. `make test` installs them when
+# missing.
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser-deps lock train run shell test lint validate test-stories eval eval-risk tune-risk bench-risk bench report \
+.PHONY: help install browser-deps test-deps lock train run shell test lint validate test-stories eval eval-risk tune-risk bench-risk bench report \
 	telegram-webhook telegram-poll clean
 
 help:
@@ -35,7 +37,7 @@ help:
 	@echo "make eval-risk [FILE=...]  risk tiers through the trained model: training-derived and held-out files"
 	@echo "make tune-risk   choose the risk model's thresholds on tests/data/risk_dev.yml"
 	@echo "make bench-risk  the risk component's time per message"
-	@echo "make bench       load test against Rasa's stock configuration (about 20 minutes)"
+	@echo "make bench       load test against Rasa's stock configuration, then the flood (about 30 minutes)"
 	@echo "make report      campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
 	@echo "make telegram-webhook  register TELEGRAM_WEBHOOK_URL with Telegram (with the secret)"
 	@echo "make telegram-poll     local development: fetch Telegram updates, no public URL needed"
@@ -58,11 +60,17 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
+$(NGINX):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx
+
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 browser-deps: $(CHROMIUM) $(AXE)
+
+test-deps: browser-deps $(NGINX)
 
 # Re-pin every dependency from requirements.in (run after changing requirements.in).
 lock:
@@ -93,7 +101,7 @@ validate: $(STAMP)
 test-stories: train
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
-test: lint validate train browser-deps
+test: lint validate train test-deps
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-stories
 
@@ -116,6 +124,7 @@ bench-risk: train
 # configuration on the same data (docs/benchmarks.md). Needs Redis for the deployed setup.
 bench: $(STAMP)
 	$(BIN)/python -m bench.compare
+	$(BIN)/python -m bench.flood
 
 # Campaign insights from the counters the event broker keeps (INSIGHTS_DB_URL, or var/).
 report: $(STAMP)

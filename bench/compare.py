@@ -10,7 +10,7 @@ same way: the same channels, endpoints, action server and client on this machine
 measured as deployed (endpoints.redis.yml, SANIC_WORKERS=2). Prints a Markdown report (and
 writes it with the raw numbers to results/bench/).
 
-    make bench                     # everything (about 20 minutes on 2 cores)
+    make bench                     # this, then bench/flood.py (about 30 minutes on 2 cores)
     python -m bench.compare --quick  # trained models reused, fewer conversations
 """
 
@@ -31,7 +31,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.load import run_level
+from bench.load import REST_TOKEN, run_level
 from bot import launcher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,10 @@ PACED_THINK_S = 3.0  # a quick reader and typist: 3 s before each message
 TARGET_RATIO = 3.0  # the throughput target: three times stock's at concurrency 32
 PORT = 5105
 ACTIONS_PORT = 5155
+# The load generator is one client standing for many people: the per-client limits
+# (channels/limits.py) are lifted for these runs. bench/flood.py measures them.
+LIMITS_LIFTED = {"CLIENT_REQUESTS_PER_MINUTE": "1000000", "CLIENT_BURST": "1000000",
+                 "CLIENT_IN_FLIGHT": "1000000", "SERVER_IN_FLIGHT": "1000000"}
 
 
 @dataclass
@@ -57,7 +61,8 @@ class Setup:
 
 
 def setups() -> list[Setup]:
-    redis_env = {"SANIC_WORKERS": "2", "REDIS_KEY_PREFIX": "bench" + uuid.uuid4().hex[:8]}
+    redis_env = {"SANIC_WORKERS": "2", "REDIS_KEY_PREFIX": "bench" + uuid.uuid4().hex[:8],
+                 "REST_TOKEN": REST_TOKEN}
     return [
         Setup("stock", "bench/stock_config.yml", "models/stock.tar.gz", "endpoints.yml", {}),
         Setup("ours", "config.yml", "models/assistant.tar.gz", "endpoints.yml", {}),
@@ -84,13 +89,14 @@ def train(setup: Setup, cold: bool) -> float:
 def first_answer(url: str, process: subprocess.Popen, timeout_s: float = 300) -> None:
     """Waits until the REST channel answers a real message."""
     body = json.dumps({"sender": "bench-start", "message": "hello"}).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {REST_TOKEN}"}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("the Rasa server exited during start")
         try:
             request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body,
-                                             headers={"Content-Type": "application/json"})
+                                             headers=headers)
             with urllib.request.urlopen(request, timeout=30) as response:
                 if json.loads(response.read()):
                     return
@@ -125,7 +131,8 @@ def measure(setup: Setup, levels: tuple[int, ...], per_level: int,
     `rates`: for each channel, the messages a second to offer at concurrency 32 (none: skip).
     """
     env = launcher.server_environment({
-        **setup.env, "ACTION_SERVER_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook"})
+        **LIMITS_LIFTED, **setup.env,
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{ACTIONS_PORT}/webhook"})
     endpoints = setup.endpoints
     if endpoints == "endpoints.yml":  # the action server of this run, not make run's
         endpoints = str(OUT / "endpoints.yml")

@@ -29,6 +29,9 @@ from dataclasses import dataclass, field
 import aiohttp
 
 PACE = random.Random(7)  # the same pauses on every run
+# bench/compare.py gives the servers it measures this REST_TOKEN (REST needs one as deployed).
+REST_TOKEN = "bench-rest-token"
+REST_HEADERS = {"Authorization": f"Bearer {REST_TOKEN}"}
 
 TURNS = ["hello", "what is coercive control", "i need help", "it's for me",
          "he said he would kill me tonight", "thank you"]
@@ -73,10 +76,11 @@ class Result:
 
 
 async def _send(session: aiohttp.ClientSession, url: str, body: dict, result: Result,
-                answered: Callable[[object], bool]) -> None:
+                answered: Callable[[object], bool], headers: dict[str, str] | None = None
+                ) -> None:
     start = time.perf_counter()
     try:
-        async with session.post(url, json=body) as response:
+        async with session.post(url, json=body, headers=headers) as response:
             data = await response.json(content_type=None)
             ok = response.status == 200
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
@@ -120,7 +124,8 @@ async def _rest_conversation(session: aiohttp.ClientSession, base: str, result: 
     for turn, text in enumerate(TURNS):
         await pace(turn)
         await _send(session, f"{base}/webhooks/rest/webhook",
-                    {"sender": sender, "message": text}, result, lambda d: bool(d))
+                    {"sender": sender, "message": text}, result, lambda d: bool(d),
+                    REST_HEADERS)
 
 
 async def _web_conversation(session: aiohttp.ClientSession, base: str, result: Result) -> None:

@@ -19,6 +19,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import sentence_encoder
+from bot.capped_tokenizer import featurized_text
 from bot.fingerprint import source_fingerprint
 from bot.sentence_encoder import shared_encoder
 
@@ -61,7 +62,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         """Featurizes messages at run time (one a turn)."""
         encoder = shared_encoder()
         for message in messages:
-            text = message.get(TEXT)
+            text = featurized_text(message)  # a long message's first words: bounded cost
             if text:
                 self.add_features_to_message(None, encoder.encode(text)[None, :], TEXT, message)
         return messages

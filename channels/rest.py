@@ -1,28 +1,53 @@
 """Rasa's REST channel for integrators, with its requests checked and its answers never empty.
 
 Same address and JSON as Rasa's own (POST /webhooks/rest/webhook with {"sender": ...,
-"message": ...}, answered with a list of messages), but malformed, oversized or empty requests
-get a 4xx with a reason instead of a 500, nothing the person wrote is logged when something
-fails, and a failure inside the assistant is answered with the apology and 999
-(channels/never_silent.py). Like Rasa's, it passes "/intent" payloads on: integrators send
-button presses that way.
+"message": ...}, answered with a list of messages), but:
+
+- malformed, oversized or empty requests get a 4xx with a reason instead of a 500, and each
+  client is limited (channels/limits.py) before any work is done;
+- senders have a namespace of their own: the stored sender id is "rest-" and a hash of the one
+  sent, so a REST caller can never reach (read, continue or restart) a web, SMS or Telegram
+  conversation by sending its id, nor collide with a lock key;
+- with REST_TOKEN set, every request must carry "Authorization: Bearer <REST_TOKEN>". As
+  deployed (conversations in Redis, endpoints.redis.yml) the channel is off without it: it
+  answers 404 and nginx does not route to it (deploy/nginx.conf). With `make run` (in memory)
+  it is open, for the terminal shell and local tests;
+- like Rasa's, it passes button payloads ("/intent") on, but only those the domain's buttons
+  offer: any other text starting with "/" is read as words (as on every other channel), so
+  Rasa never parses it, nor logs it in its "Failed to parse arguments" warning.
+
+A failure inside the assistant is answered with the apology and 999 (channels/never_silent.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+
 from rasa.core.channels import rest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.tracker_store import RedisTrackerStore
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.user_text import valid_text
+from bot.forget import stores
+from bot.user_text import button_payloads, typed_text, valid_text
+from channels.limits import cap_request_size, within_limits
 from channels.never_silent import OnNewMessage, never_silent
 from channels.webhook import json_object, refuse
 
 MAX_REQUEST_BYTES = 8192
 MAX_MESSAGE_CHARS = 1000
 MAX_SENDER_CHARS = 128
+TOKEN_ENV = "REST_TOKEN"
+SENDER_PREFIX = "rest-"
+
+
+def rest_sender(sender: str) -> str:
+    """The stored sender id for a REST caller's `sender`: in REST's own namespace."""
+    return SENDER_PREFIX + hashlib.sha256(sender.encode("utf-8")).hexdigest()[:40]
 
 
 def _request(request: Request) -> tuple[str, str] | HTTPResponse:
@@ -37,15 +62,37 @@ def _request(request: Request) -> tuple[str, str] | HTTPResponse:
         return refuse(400, '"message" must be non-empty text.')
     if len(message) > MAX_MESSAGE_CHARS:
         return refuse(413, f'"message" must be under {MAX_MESSAGE_CHARS} characters.')
-    return valid_text(sender.strip()), valid_text(message.strip())
+    return rest_sender(valid_text(sender.strip())), valid_text(message.strip())
 
 
 class RestInput(rest.RestInput):
     """POST /webhooks/rest/webhook, checked."""
 
+    def __init__(self) -> None:
+        self.token = os.environ.get(TOKEN_ENV, "")
+        self._button_payloads: frozenset[str] | None = None
+
+    def _refused(self, request: Request) -> HTTPResponse | None:
+        """Why the caller may not use the channel (None: it may)."""
+        if not self.token:
+            deployed = any(isinstance(s, RedisTrackerStore)
+                           for s in stores(request.app.ctx.agent.tracker_store))
+            return refuse(404, f"The REST channel is off: set {TOKEN_ENV}.") if deployed else None
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode()):
+            return refuse(401, "Send the REST channel's token: Authorization: Bearer <token>.")
+        return None
+
+    def _text(self, request: Request, message: str) -> str:
+        """A button payload the domain offers as it is; anything else as typed words."""
+        if self._button_payloads is None:
+            self._button_payloads = button_payloads(request.app.ctx.agent.domain.responses)
+        return message if message in self._button_payloads else typed_text(message)
+
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         answer = never_silent(on_new_message)
         webhook = Blueprint("rest_webhook", __name__)
+        cap_request_size(webhook)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -53,12 +100,22 @@ class RestInput(rest.RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            checked = _request(request)
-            if isinstance(checked, HTTPResponse):
-                return checked
-            sender, text = checked
-            collector = CollectingOutputChannel()
-            await answer(UserMessage(text, collector, sender, input_channel=self.name()))
-            return response.json(collector.messages)
+            refused = self._refused(request)
+            if refused is not None:
+                return refused
+
+            async def reply() -> HTTPResponse:
+                checked = _request(request)
+                if isinstance(checked, HTTPResponse):
+                    return checked
+                sender, message = checked
+                text = self._text(request, message)
+                if not text:
+                    return refuse(400, '"message" must be non-empty text.')
+                collector = CollectingOutputChannel()
+                await answer(UserMessage(text, collector, sender, input_channel=self.name()))
+                return response.json(collector.messages)
+
+            return await within_limits(request, reply, lambda reason: refuse(429, reason))
 
         return webhook

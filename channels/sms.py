@@ -27,7 +27,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import pseudonym
-from bot.forget import forget_conversation
+from bot.forget import forget
 from bot.optout import OptOutList
 from bot.shared_state import StateFor
 from bot.sms_format import format_reply
@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024  # Twilio's own limit on a message is 1600 characters
 MORE_WAITS_S = 1800  # the rest of a long answer waits this long for "MORE"
+REPLAY_WINDOW_S = 24 * 3600  # a MessageSid seen within a day is a replay
 ANSWER_WITHIN_S = 12.0  # Twilio gives up on a webhook after 15 seconds
 FORM = "application/x-www-form-urlencoded"
 # Twilio's standard opt-out, opt-in and help keywords (a whole message, any case).
@@ -97,6 +98,8 @@ class SmsInput(WebhookChannel):
         self._optouts: OptOutList | None = None
         # sender hash -> the rest of a long answer, until they text MORE (shared on Redis)
         self._more = StateFor("sms")
+        # MessageSid -> seen, for a day: a signed request sent again is not answered again
+        self._seen = StateFor("sms-seen")
 
     @property
     def optouts(self) -> OptOutList:
@@ -128,14 +131,21 @@ class SmsInput(WebhookChannel):
 
     async def answer(self, request: Request, form: RequestParameters,
                      on_new_message: OnNewMessage) -> HTTPResponse:
-        """Keywords first (STOP, START, HELP, MORE, FORGET), then the conversation, in TwiML."""
+        """Keywords first (STOP, START, HELP, MORE, FORGET), then the conversation, in TwiML.
+
+        A replayed request (a MessageSid already answered) gets an empty answer: a captured
+        signed request must not show where the person's conversation now is.
+        """
+        sid = (form.get("MessageSid") or "")[:64]
+        if sid and len(self._seen().append(sid, "1", REPLAY_WINDOW_S, 2)) > 1:
+            return twiml()
         number = form.get("From")
         sender = self.sender(number)
         optout_id = pseudonym.pseudonym(self.hash_key, "sms-optout", number)
         body = typed_text(form.get("Body") or "")
         keyword = body.lower().rstrip(".!")
         if keyword in STOP_WORDS or keyword in FORGET_WORDS:
-            forget_conversation(request.app.ctx.agent.tracker_store, sender)
+            await forget(request.app.ctx.agent, sender)
             self._more().take(sender)
         if keyword in STOP_WORDS:
             self.optouts.add(optout_id)

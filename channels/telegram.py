@@ -39,10 +39,11 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
 from bot import pseudonym
-from bot.forget import forget_conversation
+from bot.forget import forget, forgotten_at
 from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
+from channels.limits import MAX_REQUEST_BYTES
 from channels.settings import from_env
 from channels.webhook import OnNewMessage, WebhookChannel, refuse
 
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = MAX_REQUEST_BYTES
 DELETABLE_FOR_S = 48 * 3600  # a bot may delete messages in a private chat for 48 hours
 MAX_TRACKED_PER_CHAT = 500
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
@@ -162,7 +163,8 @@ class TelegramInput(WebhookChannel):
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 return refuse(400, "not a Telegram update")
             return Update.de_json(data, self.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError,
+                OverflowError):  # nested thousands deep; a date out of range
             return refuse(400, "malformed Telegram update")
 
     async def _handle(self, update: Update, request: Request,
@@ -173,7 +175,7 @@ class TelegramInput(WebhookChannel):
             message = query.message
             if message and message.chat.type == "private" and self._is_button(query.data,
                                                                               request):
-                await self._converse(message.chat_id, query.data, on_new_message)
+                await self._converse(message.chat_id, query.data, on_new_message, request)
             return
         message = update.message  # edited messages and channel posts are not answered
         if message is None or message.chat.type != "private":
@@ -187,15 +189,15 @@ class TelegramInput(WebhookChannel):
         command = text.strip().split(" ")[0].split("@")[0].lower()
         if command == "/start":
             await self._send(message.chat_id, [{"text": SAFETY_NOTE}])
-            await self._converse(message.chat_id, "/greet", on_new_message)
+            await self._converse(message.chat_id, "/greet", on_new_message, request)
         elif command == "/help":
-            await self._converse(message.chat_id, "/help_menu", on_new_message)
+            await self._converse(message.chat_id, "/help_menu", on_new_message, request)
         elif command == "/exit":
             await self._send(message.chat_id, [{"text": EXIT_TEXT}])
         elif command == "/forget":
             await self._forget(message.chat_id, request)
         else:
-            await self._converse(message.chat_id, typed_text(text), on_new_message)
+            await self._converse(message.chat_id, typed_text(text), on_new_message, request)
 
     def _is_button(self, payload: str | None, request: Request) -> bool:
         """Whether `payload` is one our buttons offer (a client can send any callback data)."""
@@ -203,12 +205,19 @@ class TelegramInput(WebhookChannel):
             self._button_payloads = button_payloads(request.app.ctx.agent.domain.responses)
         return payload in self._button_payloads
 
-    async def _converse(self, chat_id: int, text: str,
-                        on_new_message: OnNewMessage) -> None:
+    async def _converse(self, chat_id: int, text: str, on_new_message: OnNewMessage,
+                        request: Request) -> None:
+        """Answers `text`; the answer is not sent if /forget came while it was prepared.
+
+        The person has been told the chat was forgotten: a reply appearing after that would
+        show on their phone what they asked.
+        """
+        began, sender = time.time(), self.sender(str(chat_id))
         collector = ChannelCollector(self.name())
-        await on_new_message(UserMessage(text, collector, self.sender(str(chat_id)),
-                                         input_channel=self.name()))
-        await self._send(chat_id, collector.messages)
+        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+        forgot = forgotten_at(request.app.ctx.agent.tracker_store, sender)
+        if forgot is None or forgot < began:
+            await self._send(chat_id, collector.messages)
 
     async def _send(self, chat_id: int, messages: list[dict]) -> None:
         chat_hash = self.sender(str(chat_id))
@@ -225,7 +234,7 @@ class TelegramInput(WebhookChannel):
     async def _forget(self, chat_id: int, request: Request) -> None:
         """Deletes the conversation's state and the chat's messages of the last 48 hours."""
         chat_hash = self.sender(str(chat_id))
-        forget_conversation(request.app.ctx.agent.tracker_store, chat_hash)
+        await forget(request.app.ctx.agent, chat_hash)
         ids = self.sent.take_deletable(chat_hash)
         deleted = 0
         for start in range(0, len(ids), 100):  # the Bot API deletes up to 100 at a time

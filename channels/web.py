@@ -38,11 +38,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import pseudonym
-from bot.forget import forget_conversation
+from bot.forget import forget, forgotten_at
 from bot.insights.tally import QUICK_EXIT_EVENT
 from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
+from channels.limits import cap_request_size, within_limits
 from channels.never_silent import never_silent
 from channels.settings import from_env
 from channels.webhook import json_object
@@ -63,6 +64,7 @@ MAX_REQUEST_BYTES = 4096
 MAX_MESSAGE_CHARS = 1000
 MESSAGES_PER_MINUTE = 20
 ANSWER_WITHIN_S = 20.0
+TOKEN_LIFETIME_S = 4 * 3600  # a chat's token is refused this long after it was issued
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -120,16 +122,26 @@ class WebInput(InputChannel):
 
     # ------------------------------------------------------------------ sessions
     def new_token(self) -> str:
-        """A session token: random, and signed so the server can tell it made it."""
-        nonce = secrets.token_urlsafe(24)
+        """A session token: its issue time and random, signed so the server can tell it made it.
+
+        And when: a token found later (a HAR file, a proxy's log) has expired.
+        """
+        nonce = f"{int(time.time()):x}~{secrets.token_urlsafe(24)}"
         return f"{nonce}.{self._signature(nonce)}"
 
-    def sender_for(self, token: object) -> str | None:
-        """The sender id for a token this server issued; None for anything else."""
-        if not isinstance(token, str) or token.count(".") != 1 or len(token) > 200:
+    def sender_for(self, token: object, expired_too: bool = False) -> str | None:
+        """The sender id for an unexpired token this server issued; None for anything else.
+
+        `expired_too`: an expired one too (a quick exit must forget a chat of any age).
+        """
+        if not isinstance(token, str) or token.count(".") != 1 or len(token) > 200 \
+                or not token.isascii():
             return None
         nonce, signature = token.split(".")
         if not hmac.compare_digest(signature, self._signature(nonce)):
+            return None
+        issued = int(nonce.split("~")[0], 16) if "~" in nonce else 0
+        if time.time() - issued > TOKEN_LIFETIME_S and not expired_too:
             return None
         return pseudonym.pseudonym(self.key, "web", nonce)
 
@@ -183,6 +195,7 @@ class WebInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         on_new_message = never_silent(on_new_message)
         web = Blueprint("web_widget", __name__)
+        cap_request_size(web)
 
         @web.route("/", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
@@ -202,35 +215,56 @@ class WebInput(InputChannel):
         async def session(request: Request) -> HTTPResponse:
             if self._cross_origin_refused(request):
                 return self._refuse(request, 403, "This site may not use the chat.")
-            return self._json(request, {"token": self.new_token()})
+
+            async def mint() -> HTTPResponse:
+                return self._json(request, {"token": self.new_token()})
+
+            return await self._limited(request, mint)
 
         @web.route("/message", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
-            body = self._json_body(request)
-            if isinstance(body, HTTPResponse):
-                return body
-            return await self._answer(request, body, on_new_message)
+            async def answer() -> HTTPResponse:
+                body = self._json_body(request)
+                if isinstance(body, HTTPResponse):
+                    return body
+                return await self._answer(request, body, on_new_message)
+
+            return await self._limited(request, answer)
 
         @web.route("/forget", methods=["POST"])
-        async def forget(request: Request) -> HTTPResponse:
+        async def forget_chat(request: Request) -> HTTPResponse:
             if self._cross_origin_refused(request):
                 return self._refuse(request, 403, "This site may not use the chat.")
-            sender = self.sender_for((request.body or b"")[:300].decode("utf-8", "replace"))
+            sender = self.sender_for((request.body or b"")[:300].decode("utf-8", "replace"),
+                                     expired_too=True)
             if sender is None:
                 return self._refuse(request, 403, "Unknown chat.")
-            store = request.app.ctx.agent.tracker_store
-            forget_conversation(store, sender)
-            # Only the widget's quick exit calls /forget: count it (a number, nothing else).
-            if store.event_broker is not None:
-                store.event_broker.publish({"event": QUICK_EXIT_EVENT})
-            return self._json(request, {"forgotten": True})
+            # Never limited: a quick exit must always forget, and it costs a lock and a delete.
+            return await self._forget(request, sender)
 
         return web
+
+    async def _limited(self, request: Request,
+                       work: Callable[[], Awaitable[HTTPResponse]]) -> HTTPResponse:
+        """`work`'s answer, or 429 when this client is past its limits (channels/limits.py)."""
+        return await within_limits(request, work,
+                                   lambda reason: self._refuse(request, 429, reason))
+
+    async def _forget(self, request: Request, sender: str) -> HTTPResponse:
+        """Forgets the chat (once any reply in flight is saved) and counts the quick exit.
+
+        Only the widget's quick exit calls /forget: it is counted (a number, nothing else),
+        once a conversation, and only when there was one.
+        """
+        agent = request.app.ctx.agent
+        if await forget(agent, sender) and agent.tracker_store.event_broker is not None:
+            agent.tracker_store.event_broker.publish({"event": QUICK_EXIT_EVENT})
+        return self._json(request, {"forgotten": True})
 
     async def _answer(self, request: Request, body: dict,
                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         sender = self.sender_for(body.get("token"))
-        if sender is None:
+        if sender is None or forgotten_at(request.app.ctx.agent.tracker_store, sender):
             return self._refuse(request, 403, "This chat has ended. Please start a new one.")
         text = self._text(body, request)
         if isinstance(text, HTTPResponse):
@@ -254,7 +288,8 @@ class WebInput(InputChannel):
         """What to hand Rasa: typed text made safe, or a button payload we offer."""
         if "payload" in body:
             payload = body["payload"]
-            if payload != START_PAYLOAD and payload not in self._payloads(request):
+            if not isinstance(payload, str) or (payload != START_PAYLOAD
+                                                and payload not in self._payloads(request)):
                 return self._refuse(request, 400, "That button is not one of ours.")
             return payload
         message = body.get("message")

@@ -19,6 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import pseudonym
+from channels.limits import cap_request_size
 from channels.never_silent import never_silent
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def json_object(request: Request, max_bytes: int, json_types: frozenset[str] | N
         return 415, "Expected JSON."
     try:
         body = json.loads(request.body or b"")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return 400, "That request could not be read: expected a JSON object."
     if not isinstance(body, dict):
         return 400, "That request could not be read: expected a JSON object."
@@ -88,6 +89,7 @@ class WebhookChannel(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         on_new_message = never_silent(on_new_message)
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
+        cap_request_size(webhook)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -75,7 +75,7 @@ def sum_by(found: dict[Key, int], channel: str, metric: str, name: str = "") -> 
                if (k.channel, k.metric, k.name) == (channel, metric, name))
 
 
-SENT = ["hello", "what is clare's law", "/ask_consent", "zxqv blorp flimb",
+SENT = ["hello", "what is clare's law", "/ask_helplines", "zxqv blorp flimb",
         "he said he is going to kill me tonight", "am i in a controlling relationship", "stop",
         "i think i'm the abuser in my relationship", "yes", "sometimes", "yeah"]
 
@@ -97,7 +97,7 @@ def test_conversations_update_the_counters_and_nothing_personal_is_kept(
                if k.channel == "rest" and k.metric == counters.MESSAGE) == len(SENT)
     assert sum_by(found, "rest", counters.MESSAGE, "ask_clares_law") == 1
     assert sum_by(found, "web", counters.MESSAGE, "ask_coercive_control") == 1
-    assert sum_by(found, "rest", counters.BUTTON, "ask_consent") == 1
+    assert sum_by(found, "rest", counters.BUTTON, "ask_helplines") == 1
     assert sum_by(found, "rest", counters.FALLBACK) == 1
     assert sum(n for k, n in found.items() if k.metric == counters.ESCALATION) == 1
     assert sum_by(found, "rest", counters.FLOW_STARTED, "controlling_check_form") == 1

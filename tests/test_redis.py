@@ -10,6 +10,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +20,12 @@ import pytest
 import redis
 
 from bot import launcher, pseudonym
+from channels.rest import rest_sender
 from tests import test_sms as sms_tests
 from tests import test_telegram as telegram_tests
-from tests.conftest import ROOT, Bot, free_port, start_rasa, texts
+from tests.conftest import REST_TOKEN, ROOT, Bot, free_port, start_rasa, texts
 from tests.fake_telegram import FakeTelegram
-from tests.test_web_channel import call, new_session, say
+from tests.test_web_channel import call, new_session, say, text_of
 
 TTL_S = 8
 HASH_KEY = "redis-test-hash-key-0123456789"
@@ -44,7 +47,8 @@ def start(trained_model: Path, action_server: str, tmp: Path, port: int, prefix:
                        "INSIGHTS_DB_URL": f"sqlite:///{tmp / 'insights.sqlite'}",
                        "TWILIO_AUTH_TOKEN": sms_tests.TOKEN,
                        "SMS_WEBHOOK_URL": sms_tests.PUBLIC_URL,
-                       "SMS_OPTOUT_DB": str(tmp / "opt.db"), "SENDER_HASH_KEY": HASH_KEY, **env},
+                       "SMS_OPTOUT_DB": str(tmp / "opt.db"), "SENDER_HASH_KEY": HASH_KEY,
+                       "REST_TOKEN": REST_TOKEN, **env},
                       redis_endpoints())
 
 
@@ -80,6 +84,11 @@ def tracker_key(prefix: str, sender: str) -> str:
     return f"{prefix}:tracker:{sender}"
 
 
+def rest_key(prefix: str, sender: str) -> str:
+    """Where a REST caller's conversation is kept: in REST's own namespace."""
+    return tracker_key(prefix, rest_sender(sender))
+
+
 def test_two_servers_carry_one_conversation_alternately(shared: tuple[str, str, Path],
                                                         prefix: str) -> None:
     url_a, url_b, log_dir = shared
@@ -87,7 +96,7 @@ def test_two_servers_carry_one_conversation_alternately(shared: tuple[str, str, 
     assert "Who is the help for?" in texts(Bot(url_a).say("i need help", sender))
     assert "safe right now" in texts(Bot(url_b).say("it's for me", sender))
     assert "What kind of help" in texts(Bot(url_a).say("yes", sender))
-    assert redis.Redis().exists(tracker_key(prefix, sender))
+    assert redis.Redis().exists(rest_key(prefix, sender))
     assert "i need help" not in (log_dir / "server.log").read_text()
 
 
@@ -95,9 +104,9 @@ def test_a_conversation_expires_after_its_ttl(shared: tuple[str, str, Path], pre
     url_a, url_b, _ = shared
     sender = uuid.uuid4().hex
     Bot(url_a).say("i need help", sender)
-    assert 0 < redis.Redis().ttl(tracker_key(prefix, sender)) <= TTL_S
+    assert 0 < redis.Redis().ttl(rest_key(prefix, sender)) <= TTL_S
     time.sleep(TTL_S + 1)
-    assert not redis.Redis().exists(tracker_key(prefix, sender))
+    assert not redis.Redis().exists(rest_key(prefix, sender))
     assert "safe right now" not in texts(Bot(url_b).say("it's for me", sender))
 
 
@@ -111,6 +120,25 @@ def test_forget_me_removes_the_conversation_from_redis(shared: tuple[str, str, P
     assert redis.Redis().exists(key)
     assert call(url_a, "/forget", token.encode(), "text/plain")[0] == 200
     assert not redis.Redis().exists(key)
+
+
+def test_rest_needs_its_token_and_cannot_reach_another_channels_conversation(
+        shared: tuple[str, str, Path], prefix: str) -> None:
+    url_a, _, _ = shared
+    request = urllib.request.Request(f"{url_a}/webhooks/rest/webhook",
+                                     data=b'{"sender": "a", "message": "hello"}',
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 401
+    # A web conversation in the middle of a flow; REST sends its sender id and gets a
+    # conversation of its own, never that one.
+    token = new_session(url_a)
+    say(url_a, token, message="i need help")
+    web_sender = pseudonym.pseudonym(HASH_KEY.encode(), "web", token.split(".")[0])
+    assert "safe right now" not in texts(Bot(url_a).say("it's for me", web_sender))
+    assert "safe right now" in text_of(say(url_a, token, message="it's for me")[1])
+    assert redis.Redis().exists(rest_key(prefix, web_sender))
 
 
 def test_what_channels_remember_is_shared_by_both_servers(

@@ -198,3 +198,16 @@ def test_flows_on_sms_say_menu_leaves_not_stop(sms: Sms) -> None:
     intro = " ".join(sms.texts("am i in a controlling relationship", number))
     assert "Reply MENU" in intro and '"stop"' not in intro
     assert "You can ask me about" in " ".join(sms.texts("menu", number))
+
+
+def test_a_replayed_signed_request_is_not_answered_again(sms: Sms) -> None:
+    """Someone who captured a signed request must not learn where the conversation is now."""
+    params = {"From": new_number(), "To": "+447700900999", "Body": "i need help",
+              "NumMedia": "0", "MessageSid": "SM" + uuid.uuid4().hex}
+    body = urllib.parse.urlencode(params).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(PUBLIC_URL,
+                                                                               params)}
+    first, replayed = sms.post(body, headers), sms.post(body, headers)
+    assert first[0] == 200 and "Who is the help for?" in first[1]
+    assert replayed[0] == 200 and "<Message>" not in replayed[1]

@@ -32,7 +32,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
-from bot.tracker_store import ReadOnceRedisTrackerStore
+from bot.tracker_store import MAX_EVENTS, ForgettingInMemoryTrackerStore, ReadOnceRedisTrackerStore
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml"))
 
@@ -171,3 +171,37 @@ def test_saves_that_cross_are_merged_as_rasa_merges_them(redis_prefix: str) -> N
         assert len(merged.events) == len(first) + len(one) + len(other)
 
     asyncio.run(crossing())
+
+
+def small_talk(clock: Clock) -> list[Event]:
+    return [user("what is coercive control", "ask_coercive_control", clock),
+            ActionExecuted("utter_ask_coercive_control", timestamp=clock()),
+            BotUttered("Coercive control is ...", timestamp=clock()),
+            ActionExecuted("action_listen", timestamp=clock())]
+
+
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+def test_a_long_conversation_stays_bounded_and_keeps_its_slots_and_flow(
+        redis_prefix: str, kind: str) -> None:
+    """250 turns (1,000 events) in the middle of a flow: what is stored stops growing, and
+    the answer given so far ("for me") and the flow in progress are still there."""
+    store: TrackerStore = (
+        ReadOnceRedisTrackerStore(DOMAIN, host="127.0.0.1", port=6379, record_exp=60,
+                                  key_prefix=redis_prefix, event_broker=CollectingBroker())
+        if kind == "redis" else ForgettingInMemoryTrackerStore(DOMAIN))
+    clock = Clock()
+
+    async def converse() -> None:
+        for turn in (greeting, help_form, audience):
+            await take_turn(store, "someone", turn(clock))
+        for _ in range(250):
+            await take_turn(store, "someone", small_talk(clock))
+
+    asyncio.run(converse())
+    tracker = asyncio.run(store.retrieve_full_tracker("someone"))
+    assert len(tracker.events) <= MAX_EVENTS
+    assert tracker.get_slot("audience") == "self"
+    assert tracker.active_loop_name == "get_help_form"
+    assert tracker.get_slot("requested_slot") == "audience"
+    if kind == "redis":
+        assert len(redis.Redis().get(f"{redis_prefix}:tracker:someone")) < 400_000

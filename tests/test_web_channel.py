@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 
+from channels import web as web_module
+from channels.web import TOKEN_LIFETIME_S, WebInput
 from tests.conftest import ALLOWED_ORIGIN
 
 CSP = "default-src 'none'; script-src 'self'"
@@ -142,12 +145,14 @@ def test_cors_is_limited_to_configured_origins(web_server: str) -> None:
         == 403
 
 
-def test_forget_deletes_the_conversation_at_once(web_server: str) -> None:
+def test_forget_ends_the_chat_at_once(web_server: str) -> None:
     token = new_session(web_server)
     say(web_server, token, payload="/audience_self")
     status, _, _ = call(web_server, "/forget", token.encode(), "text/plain;charset=UTF-8")
     assert status == 200
-    assert "Who is the help for?" in text_of(say(web_server, token, message="i need help")[1])
+    # The chat has ended: its token can neither continue it nor start another.
+    status, answer = say(web_server, token, message="i need help")
+    assert status == 403 and "start a new one" in answer["error"]
     assert call(web_server, "/forget", b"forged", "text/plain")[0] == 403
 
 
@@ -161,3 +166,16 @@ def test_our_own_page_behind_a_tls_proxy_is_not_cross_origin(web_server: str) ->
     """Behind a proxy that ends TLS the server sees http, the browser's Origin says https."""
     own_https = web_server.replace("http://", "https://")
     assert call(web_server, "/session", b"{}", origin=own_https)[0] == 200
+
+
+def test_a_token_expires_hours_after_it_was_issued(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token found later (a HAR file, a proxy's log) no longer opens the chat."""
+    monkeypatch.setenv("TOKEN_TEST_KEY", "token-test-key-0123456789")
+    channel = WebInput("TOKEN_TEST_KEY", [])
+    token = channel.new_token()
+    assert channel.sender_for(token) is not None
+    later = time.time() + TOKEN_LIFETIME_S + 60
+    monkeypatch.setattr(web_module.time, "time", lambda: later)
+    assert channel.sender_for(token) is None
+    # A quick exit still forgets a chat whose token has expired.
+    assert channel.sender_for(token, expired_too=True) is not None

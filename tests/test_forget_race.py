@@ -1,0 +1,202 @@
+"""Forgetting wins over a reply in flight, on every channel, in Redis and in memory.
+
+The person types, then presses the quick exit (texts FORGET, sends /forget) while the answer
+is still being prepared. The action server here is slowed down for one action, so a reply is
+deliberately in flight when the forget arrives; once both are done, nothing of the
+conversation may be left, and the person is treated as someone new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import redis
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+
+from bot import launcher, pseudonym
+from bot.forget import forget
+from bot.tracker_store import ForgettingInMemoryTrackerStore
+from tests import test_redis
+from tests import test_sms as sms_tests
+from tests import test_telegram as telegram_tests
+from tests.conftest import start_rasa
+from tests.fake_telegram import FakeTelegram
+from tests.test_web_channel import call, new_session, say
+
+SLOW_ACTION = "action_reset_flow_slots"  # run by the "Am I in a controlling relationship?" flow
+SLOW_S = 2.0
+HASH_KEY = test_redis.HASH_KEY
+
+
+@pytest.fixture(scope="module")
+def slow_actions(action_server: str) -> Iterator[str]:
+    """The real action server behind a proxy that holds SLOW_ACTION's calls for SLOW_S."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if SLOW_ACTION.encode() in body:
+                time.sleep(SLOW_S)
+            request = urllib.request.Request(action_server, data=body,
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                answer = response.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/webhook"
+    finally:
+        server.shutdown()
+
+
+def env(tmp: Path, fake_telegram: tuple[FakeTelegram, str]) -> dict[str, str]:
+    """Every channel configured (Telegram's API faked on loopback), REST without a token."""
+    return {"TWILIO_AUTH_TOKEN": sms_tests.TOKEN, "SMS_WEBHOOK_URL": sms_tests.PUBLIC_URL,
+            "SMS_OPTOUT_DB": str(tmp / "opt.db"), "SENDER_HASH_KEY": HASH_KEY,
+            "TELEGRAM_TOKEN": telegram_tests.TOKEN, "TELEGRAM_API_URL": fake_telegram[1],
+            "TELEGRAM_WEBHOOK_SECRET": telegram_tests.SECRET, "REST_TOKEN": ""}
+
+
+@pytest.fixture(scope="module", params=["redis", "memory"])
+def server(request: pytest.FixtureRequest, trained_model: Path, slow_actions: str,
+           fake_telegram: tuple[FakeTelegram, str], tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[str, str | None]]:
+    """A server with every channel, on Redis (with its key prefix) or in memory (None)."""
+    tmp = tmp_path_factory.mktemp(request.param)
+    prefix = "race" + uuid.uuid4().hex[:10] if request.param == "redis" else None
+    if prefix:
+        process, url = test_redis.start(trained_model, slow_actions, tmp, 6379, prefix,
+                                        **env(tmp, fake_telegram))
+    else:
+        process, url = start_rasa(trained_model, slow_actions, tmp, env(tmp, fake_telegram))
+    try:
+        yield url, prefix
+    finally:
+        launcher.stop([process])
+        if prefix:
+            client = redis.Redis()
+            for key in client.scan_iter(f"{prefix}:*"):
+                client.delete(key)
+
+
+def in_flight(send: Callable[[], object]) -> threading.Thread:
+    """Sends a message whose reply takes SLOW_S; returns once it is being answered."""
+    thread = threading.Thread(target=send)
+    thread.start()
+    time.sleep(SLOW_S / 3)
+    return thread
+
+
+def nothing_left(prefix: str | None, sender: str, marker: str) -> None:
+    """In Redis: no conversation for `sender`, and `marker` in no value under the prefix."""
+    if prefix is None:
+        return
+    client = redis.Redis()
+    assert not client.exists(f"{prefix}:tracker:{sender}")
+    for key in client.scan_iter(f"{prefix}:*"):
+        if client.type(key) == b"string":
+            assert marker.encode() not in (client.get(key) or b""), key
+
+
+def test_quick_exit_with_a_reply_in_flight_forgets_the_web_chat(
+        server: tuple[str, str | None]) -> None:
+    url, prefix = server
+    token, marker = new_session(url), uuid.uuid4().hex
+    assert say(url, token, message=f"my husband checks my phone {marker}")[0] == 200
+    replying = in_flight(lambda: say(url, token, payload="/check_controlling"))
+    assert call(url, "/forget", token.encode(), "text/plain")[0] == 200
+    replying.join()
+    sender = pseudonym.pseudonym(HASH_KEY.encode(), "web", token.split(".")[0])
+    nothing_left(prefix, sender, marker)
+    # The chat has ended for good: its token is refused, so nothing can be added to it.
+    status, answer = say(url, token, message="hello")
+    assert status == 403 and "start a new one" in answer["error"]
+
+
+def test_forget_by_sms_with_a_reply_in_flight_forgets_the_conversation(
+        server: tuple[str, str | None]) -> None:
+    url, prefix = server
+    sms, number, marker = sms_tests.Sms(url, Path(), Path()), sms_tests.new_number(), \
+        uuid.uuid4().hex
+    sms.texts(f"my husband checks my phone {marker}", number)
+    replying = in_flight(lambda: sms.texts("am i in a controlling relationship", number))
+    assert "Deleted" in sms.texts("FORGET", number)[0]
+    replying.join()
+    nothing_left(prefix, pseudonym.pseudonym(HASH_KEY.encode(), "sms", number), marker)
+    # Treated as someone new: "yes" is answered as on a conversation that never existed,
+    # not as the next answer in the checklist that was in flight.
+    assert sms.texts("yes", number) == sms.texts("yes", sms_tests.new_number())
+
+
+def test_telegram_forget_with_a_button_in_flight_forgets_the_conversation(
+        server: tuple[str, str | None], fake_telegram: tuple[FakeTelegram, str]) -> None:
+    url, prefix = server
+    tg = telegram_tests.Telegram(url, fake_telegram[0], Path())
+    chat_id, marker = telegram_tests.chat(), uuid.uuid4().hex
+    tg.say(f"my husband checks my phone {marker}", chat_id=chat_id)
+    replying = in_flight(lambda: tg.press("/check_controlling", chat_id=chat_id))
+    assert "forgotten" in telegram_tests.texts(tg.say("/forget", chat_id=chat_id))
+    replying.join()
+    # Nothing arrives in the chat after "I've forgotten our conversation".
+    assert "forgotten" in fake_telegram[0].sent(chat_id)[-1]["text"]
+    nothing_left(prefix, pseudonym.pseudonym(HASH_KEY.encode(), "telegram", str(chat_id)),
+                 marker)
+    fresh = telegram_tests.chat()
+    assert telegram_tests.texts(tg.say("yes", chat_id=chat_id)) == \
+        telegram_tests.texts(tg.say("yes", chat_id=fresh))
+
+
+def test_a_reply_saved_after_the_forget_is_refused_but_a_new_conversation_is_kept() -> None:
+    """The tombstone, in memory: a reply that loaded the conversation before the forget and
+    saves after it (its lock expired) writes nothing; what the person says next is kept."""
+    asyncio.run(_reply_after_forget())
+
+
+async def _reply_after_forget() -> None:
+    store = ForgettingInMemoryTrackerStore(Domain.empty())
+    agent = type("Agent", (), {"tracker_store": store, "lock_store": InMemoryLockStore()})()
+    before = await store.get_or_create_tracker("someone")
+    before.update(UserUttered("my husband checks my phone"))
+    await store.save(before)
+    assert await forget(agent, "someone")  # type: ignore[arg-type]
+    await store.save(before)  # the reply in flight
+    assert await store.retrieve("someone") is None
+    after = await store.get_or_create_tracker("someone")
+    after.update(UserUttered("hello again"))
+    await store.save(after)
+    assert await store.retrieve("someone") is not None
+
+
+def test_rest_is_off_as_deployed_unless_a_token_is_set(server: tuple[str, str | None]) -> None:
+    """In Redis (as deployed) with no REST_TOKEN the REST channel answers 404; in memory
+    (`make run`) it is open."""
+    url, prefix = server
+    request = urllib.request.Request(f"{url}/webhooks/rest/webhook",
+                                     data=b'{"sender": "a", "message": "hello"}',
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == (404 if prefix else 200)
