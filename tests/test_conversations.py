@@ -16,7 +16,7 @@ def test_greeting_asks_who_it_is_for_and_gives_999(bot: Bot) -> None:
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        ("wat is domestic abuse", "aged 15"),
+        ("wat is domestic abuse", "aged 16 or over"),
         ("is it abuse if he never hits me", "Abuse is not always physical"),
         ("my bf checks my phone and tracks me is that coercive control", "a crime in England"),
         ("can you consent if your asleep", "can't consent"),
@@ -28,7 +28,7 @@ def test_greeting_asks_who_it_is_for_and_gives_999(bot: Bot) -> None:
         ("how do i report to essex police", "0800 358 0351"),
         ("how do i cover my tracks", "don't erase your browser history"),
         ("are you a real person", "automated assistant"),
-        ("do you keep my messages", "/forget"),
+        ("do you keep my messages", "then deletes it"),
         ("what is the reflect campaign", "07841 999342"),
     ],
 )

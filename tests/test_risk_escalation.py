@@ -42,18 +42,20 @@ def test_answers_from_the_domain_still_work_with_the_action_server_down(bot_with
 
 
 @pytest.mark.parametrize(
-    ("start", "question"),
+    ("start", "question", "escalation"),
     [
-        ("i need help", "Who is the help for?"),
-        ("am i in a controlling relationship", "check your phone"),
-        ("i think i'm the abuser", "seemed scared of you"),
+        ("i need help", "Who is the help for?", "Please call 999 now"),
+        ("am i in a controlling relationship", "check your phone", "Please call 999 now"),
+        # Someone worried about their own behaviour: the danger may be from them.
+        ("i think i'm the abuser", "seemed scared of you", "Step away from the other person"),
     ],
 )
-def test_risk_in_the_middle_of_a_flow_interrupts_it(bot: Bot, start: str, question: str):
+def test_risk_in_the_middle_of_a_flow_interrupts_it(bot: Bot, start: str, question: str,
+                                                    escalation: str):
     chat = bot.conversation()
     assert question in texts(chat.say(start))
     reply = texts(chat.say("he's got a knife"))
-    assert "Please call 999 now" in reply
+    assert escalation in reply and reply.index("999") < reply.index("\n")
     assert question not in reply  # the flow does not carry on as if nothing happened
     after = texts(chat.say("what is clares law"))
     assert "right to ask" in after  # the conversation carries on
