@@ -198,7 +198,7 @@ def _situation(slots: dict[str, Any]) -> str:
 
 
 def filled_by_actions(name: str) -> bool:
-    """Whether response `name` has blanks only an action fills ({services}, {count})."""
+    """Whether response `name` has blanks only code fills ({services}, {count}, {deleted})."""
     slot_names = {slot.name for slot in domain().slots}
     blanks = {b for v in responses()[name] for b in PLACEHOLDER.findall(v.get("text") or "")}
     return bool(blanks - slot_names)
@@ -207,7 +207,8 @@ def filled_by_actions(name: str) -> bool:
 def cases() -> Iterator[Case]:
     """Every response, and every turn with a custom action, in every slot situation.
 
-    Responses with blanks that only an action fills are shown within those actions' turns.
+    Responses with blanks that only code fills are shown within the turns of the actions that
+    send them, or not at all (what the channels fill in themselves).
     """
     for name in responses():
         if filled_by_actions(name):

@@ -124,7 +124,7 @@ def test_forget_deletes_the_conversation_at_once(sms: Sms) -> None:
     assert "Who is the help for?" in " ".join(sms.texts("i need help", number))
     forgotten = sms.texts("FORGET", number)
     assert_fits_sms(forgotten)
-    assert "no longer has our conversation" in forgotten[0] and "999" in forgotten[0]
+    assert "Deleted from this service" in forgotten[0] and "999" in forgotten[0]
     # The flow is gone with the conversation: "1" no longer answers its question.
     assert "safe right now" not in " ".join(sms.texts("1", number))
     sms.texts("i need help", number)
