@@ -26,7 +26,7 @@ NGINX := /usr/sbin/nginx
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser-deps test-deps lock train run shell test lint validate test-stories eval eval-risk tune-risk bench-risk bench report \
+.PHONY: help install browser-deps test-deps lock train run shell test lint validate test-stories eval eval-risk tune-risk bench-risk bench report sms-preview \
 	telegram-webhook telegram-poll clean
 
 help:
@@ -39,6 +39,7 @@ help:
 	@echo "make bench-risk  the risk component's time per message"
 	@echo "make bench       load test against Rasa's stock configuration, then the flood (about 30 minutes)"
 	@echo "make report      campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
+	@echo "make sms-preview docs/sms-preview.md: what SMS users receive for every answer"
 	@echo "make telegram-webhook  register TELEGRAM_WEBHOOK_URL with Telegram (with the secret)"
 	@echo "make telegram-poll     local development: fetch Telegram updates, no public URL needed"
 
@@ -129,6 +130,11 @@ bench: $(STAMP)
 # Campaign insights from the counters the event broker keeps (INSIGHTS_DB_URL, or var/).
 report: $(STAMP)
 	$(BIN)/python -m bot.insights.report --out reports
+
+# What SMS users receive for every answer and flow ending, for reviewers without a phone
+# (tests/test_channel_content.py fails when it is out of date).
+sms-preview: $(STAMP)
+	$(BIN)/python -m bot.channel_preview > docs/sms-preview.md
 
 telegram-webhook: $(STAMP)
 	$(BIN)/python -m channels.telegram set-webhook

@@ -3,6 +3,8 @@
 Everything safety-critical (risk escalation, the 999 line) is a domain response, so it still
 arrives when this server is down. These actions add what needs logic: services by need, whether
 a line is open right now, the checklist summary, and clearing a flow's answers before it starts.
+What they say around that logic (the 999 line, the out-of-hours help) is a domain response too,
+so it has channel variants and the number checks cover it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,6 @@ Clock = Callable[[], datetime]
 CHECKLIST_SLOTS = ("cc_phone", "cc_isolate", "cc_money", "cc_rules", "cc_afraid")
 REFLECT_SLOTS = ("rf_fear", "rf_control", "rf_anger")
 FLOW_SLOTS = ("safe_now", "help_kind", *CHECKLIST_SLOTS, *REFLECT_SLOTS)
-EMERGENCY_LINE = "In an emergency, call 999."
-
-# What the "get help" flow lists, by who it is for. What kind of help they chose (the
-# help_kind slot: talk, report, local) is itself a need tag in data/resources.yml.
-NEEDS_BY_AUDIENCE = {"self": "victim", "other": "other", "own_behaviour": "own_behaviour"}
 
 
 def uk_now() -> datetime:
@@ -48,13 +45,15 @@ class ActionChangeProjectStatus(Action):
     ) -> list[EventType]:
         now = self.clock()
         change = directory.get("change_project")
-        lines = [directory.opening_status(change, now)]
-        if not change.is_open(now):
-            respect = directory.get("respect_phoneline")
-            if respect.is_open(now):
-                lines.append(f"The {respect.name} is open now: {respect.contact()}.")
-        lines.append("If anyone is in danger right now, call 999.")
-        dispatcher.utter_message(text="\n\n".join(lines))
+        respect = directory.get("respect_phoneline")
+        status = directory.opening_status(change, now)
+        if change.is_open(now):
+            dispatcher.utter_message(response="utter_line_status", status=status)
+        elif respect.is_open(now):
+            dispatcher.utter_message(response="utter_line_status_respect_open", status=status,
+                                     respect=directory.opening_status(respect, now))
+        else:
+            dispatcher.utter_message(response="utter_line_status_all_closed", status=status)
         return []
 
 
@@ -68,14 +67,9 @@ class ActionListServices(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         audience = tracker.get_slot("audience") or "self"
-        kind = tracker.get_slot("help_kind")
-        needs = {NEEDS_BY_AUDIENCE.get(audience, "victim")}
-        if kind and audience != "own_behaviour":
-            needs.add(kind)
-        services = directory.services_for(needs)
-        lines = ["Here is who can help:"]
-        lines += [f"- {service.line()}" for service in services]
-        dispatcher.utter_message(text="\n".join(lines) + f"\n\n{EMERGENCY_LINE}")
+        services = directory.help_list(audience, tracker.get_slot("help_kind") or "talk")
+        listing = "\n".join(f"- {service.line()}" for service in services)
+        dispatcher.utter_message(response="utter_services_list", services=listing)
         return []
 
 

@@ -33,6 +33,7 @@ from bot.shared_state import StateFor
 from bot.sms_format import format_reply
 from bot.user_text import typed_text
 from channels.collector import ChannelCollector
+from channels.said import said
 from channels.settings import from_env
 from channels.webhook import OnNewMessage, WebhookChannel, refuse
 
@@ -52,15 +53,13 @@ MORE_WORD = "more"
 FORGET_WORDS = frozenset({"forget", "delete"})
 HELP_PAYLOAD = "/help_menu"
 
-OPTED_OUT = ("You won't get any more messages from this service. Text START to use it again. "
-             "If you are in danger, call 999.")
-OPTED_IN = "Welcome back. Text HELP for the menu. If you are in danger, call 999."
-NOT_TEXT = ("Sorry, I can only read text messages. Please type your question. "
-            "If you are in danger, call 999.")
-NOT_ANSWERED = "Sorry, something went wrong. Please try again. If you are in danger, call 999."
-FORGOTTEN = ("Deleted: this service no longer has our conversation. Delete these texts on your "
-             "phone too if someone may see them. If in danger, call 999.")
-NOTHING_MORE = "That was everything. Text HELP for the menu. If you are in danger, call 999."
+# What the channel says itself lives in domain.yml (channels/said.py): 999 is in each.
+OPTED_OUT = "utter_sms_opted_out"
+OPTED_IN = "utter_sms_opted_in"
+NOT_TEXT = "utter_not_text"
+NOT_ANSWERED = "utter_not_answered"
+FORGOTTEN = "utter_sms_forgotten"
+NOTHING_MORE = "utter_sms_nothing_more"
 
 
 def twiml(*texts: str) -> HTTPResponse:
@@ -149,16 +148,16 @@ class SmsInput(WebhookChannel):
             self._more().take(sender)
         if keyword in STOP_WORDS:
             self.optouts.add(optout_id)
-            return twiml(OPTED_OUT)
+            return twiml(said(OPTED_OUT, self.name()))
         if keyword in START_WORDS and optout_id in self.optouts:
             self.optouts.remove(optout_id)
-            return twiml(OPTED_IN)
+            return twiml(said(OPTED_IN, self.name()))
         if optout_id in self.optouts:
             return twiml()  # opted out: send nothing
         if keyword in FORGET_WORDS:
-            return twiml(FORGOTTEN)
+            return twiml(said(FORGOTTEN, self.name()))
         if not body:
-            return twiml(NOT_TEXT)
+            return twiml(said(NOT_TEXT, self.name()))
         if keyword == MORE_WORD:
             return twiml(*self._next_part(sender))
         text = HELP_PAYLOAD if keyword in HELP_WORDS else await self._option(request, sender, body)
@@ -168,13 +167,13 @@ class SmsInput(WebhookChannel):
             await asyncio.wait_for(on_new_message(message), timeout=ANSWER_WITHIN_S)
         except asyncio.TimeoutError:
             logger.error("SMS answer took longer than %.0f s", ANSWER_WITHIN_S)
-            return twiml(NOT_ANSWERED)
+            return twiml(said(NOT_ANSWERED, self.name()))
         reply = format_reply(collector.messages)
         self._remember_rest(sender, reply.remainder)
         return twiml(*reply.parts)
 
     def could_not_answer(self) -> HTTPResponse:
-        return twiml(NOT_ANSWERED)
+        return twiml(said(NOT_ANSWERED, self.name()))
 
     async def _option(self, request: Request, sender: str, body: str) -> str:
         """A reply of "1", "2"... is the payload of that option from the last answer."""
@@ -201,7 +200,7 @@ class SmsInput(WebhookChannel):
     def _next_part(self, sender: str) -> list[str]:
         rest = "".join(self._more().take(sender))
         if not rest:
-            return [NOTHING_MORE]
+            return [said(NOTHING_MORE, self.name())]
         reply = format_reply([{"text": rest}])
         self._remember_rest(sender, reply.remainder)
         return reply.parts

@@ -44,6 +44,7 @@ from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
 from channels.limits import MAX_REQUEST_BYTES
+from channels.said import said
 from channels.settings import from_env
 from channels.webhook import OnNewMessage, WebhookChannel, refuse
 
@@ -57,18 +58,10 @@ DELETABLE_FOR_S = 48 * 3600  # a bot may delete messages in a private chat for 4
 MAX_TRACKED_PER_CHAT = 500
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
-SAFETY_NOTE = (
-    "Before we start: this chat stays in your Telegram app. Send /exit to see how to leave "
-    "quickly and hide it, or /forget to delete our conversation. If you are in danger, call 999."
-)
-EXIT_TEXT = (
-    "To leave quickly, switch to another app.\n\n"
-    "To hide this chat: send /forget to delete our messages from the last 48 hours, then "
-    "delete the chat itself (press and hold it, then Delete). Older messages can only be "
-    "removed by deleting the chat.\n\nIf you are in danger, call 999."
-)
-NOT_TEXT = "Sorry, I can only read text messages. Please type your question. " \
-           "If you are in danger, call 999."
+# What the channel says itself lives in domain.yml (channels/said.py): 999 is in each.
+SAFETY_NOTE = "utter_telegram_safety_note"
+EXIT_TEXT = "utter_telegram_exit"
+NOT_TEXT = "utter_not_text"
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -184,16 +177,16 @@ class TelegramInput(WebhookChannel):
         self.sent.add(chat_hash, message.message_id)
         text = message.text or message.caption  # a photo's caption is typed text too
         if not text:
-            await self._send(message.chat_id, [{"text": NOT_TEXT}])
+            await self._send(message.chat_id, [{"text": said(NOT_TEXT, self.name())}])
             return
         command = text.strip().split(" ")[0].split("@")[0].lower()
         if command == "/start":
-            await self._send(message.chat_id, [{"text": SAFETY_NOTE}])
+            await self._send(message.chat_id, [{"text": said(SAFETY_NOTE, self.name())}])
             await self._converse(message.chat_id, "/greet", on_new_message, request)
         elif command == "/help":
             await self._converse(message.chat_id, "/help_menu", on_new_message, request)
         elif command == "/exit":
-            await self._send(message.chat_id, [{"text": EXIT_TEXT}])
+            await self._send(message.chat_id, [{"text": said(EXIT_TEXT, self.name())}])
         elif command == "/forget":
             await self._forget(message.chat_id, request)
         else:
@@ -245,12 +238,9 @@ class TelegramInput(WebhookChannel):
             except TelegramError:
                 pass
         failed = len(ids) - deleted
-        text = f"I've forgotten our conversation and deleted {deleted} messages from this chat."
-        if failed:
-            text += f" I couldn't delete {failed} of them."
-        text += (" Messages older than 48 hours, or from before the assistant restarted, I "
-                 "can't delete: to remove everything, delete the chat (press and hold it, then "
-                 "Delete). If you are in danger, call 999.")
+        not_deleted = said("utter_telegram_not_deleted", self.name(), failed=failed)
+        text = said("utter_telegram_forgotten", self.name(), deleted=deleted,
+                    not_deleted=not_deleted if failed else "")
         await self.bot.send_message(chat_id, text)
 
 

@@ -45,6 +45,7 @@ from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
 from channels.limits import cap_request_size, within_limits
 from channels.never_silent import never_silent
+from channels.said import said
 from channels.settings import from_env
 from channels.webhook import json_object
 
@@ -270,8 +271,7 @@ class WebInput(InputChannel):
         if isinstance(text, HTTPResponse):
             return text
         if not self.limiter.allow(sender):
-            return self._refuse(request, 429, "You're sending messages very fast. Please wait "
-                                              "a minute. If you are in danger, call 999.")
+            return self._refuse(request, 429, said("utter_web_too_fast", self.name()))
         collector = ChannelCollector(self.name())
         try:
             await asyncio.wait_for(
@@ -279,8 +279,7 @@ class WebInput(InputChannel):
                 timeout=ANSWER_WITHIN_S)
         except asyncio.TimeoutError:
             logger.error("web answer took longer than %.0f s", ANSWER_WITHIN_S)
-            return self._refuse(request, 503, "Sorry, that took too long. Please try again. "
-                                              "If you are in danger, call 999.")
+            return self._refuse(request, 503, said("utter_not_answered", self.name()))
         replies = [{k: m[k] for k in ("text", "buttons") if m.get(k)} for m in collector.messages]
         return self._json(request, {"messages": replies})
 

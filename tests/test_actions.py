@@ -39,45 +39,65 @@ def clock(year: int, month: int, day: int, hour: int, minute: int = 0) -> action
     return lambda: datetime(year, month, day, hour, minute, tzinfo=directory.UK)
 
 
-def test_change_project_open_on_a_weekday() -> None:
+def test_change_project_open_on_a_weekday_is_only_usually_open_while_unverified() -> None:
     messages, _ = run(actions.ActionChangeProjectStatus(clock(2026, 11, 23, 10)))
-    assert "The Change Project support line is open right now" in said(messages)
-    assert "999" in said(messages)
+    assert messages[0]["response"] == "utter_line_status"
+    assert "The Change Project support line is usually open at this time" in messages[0]["status"]
 
 
 def test_change_project_closed_on_thursday_evening_points_to_respect_while_it_is_open() -> None:
     messages, _ = run(actions.ActionChangeProjectStatus(clock(2026, 11, 26, 18, 30)))
-    text = said(messages)
-    assert "closed right now. It opens tomorrow at 9am" in text
-    assert "Respect Phoneline is open now: 0808 802 4040" in text
+    assert messages[0]["response"] == "utter_line_status_respect_open"
+    assert "usually opens tomorrow at 9am" in messages[0]["status"]
+    assert "Respect Phoneline is usually open at this time" in messages[0]["respect"]
 
 
-def test_change_project_closed_at_the_weekend_opens_on_monday() -> None:
+def test_change_project_closed_at_the_weekend_offers_samaritans() -> None:
     messages, _ = run(actions.ActionChangeProjectStatus(clock(2026, 11, 21, 2)))  # Saturday 2am
-    text = said(messages)
-    assert "opens on Monday at 9am" in text
-    assert "Respect" not in text  # Respect is closed at the weekend too
-    assert "call 999" in text
+    assert messages[0]["response"] == "utter_line_status_all_closed"  # Respect is closed too
+    assert "opens on Monday at 9am" in messages[0]["status"]
+
+
+def test_on_easter_monday_no_line_is_said_to_be_open() -> None:
+    messages, _ = run(actions.ActionChangeProjectStatus(clock(2027, 3, 29, 11)))
+    assert messages[0]["response"] == "utter_line_status_all_closed"
+    assert "bank holiday" in messages[0]["status"]
+    assert "opens again tomorrow at 9am" in messages[0]["status"]
+
+
+def listed(**slots: Any) -> str:
+    messages, _ = run(actions.ActionListServices(), **slots)
+    assert messages[0]["response"] == "utter_services_list"
+    return messages[0]["services"]
 
 
 def test_get_help_for_own_behaviour_lists_the_change_project() -> None:
-    messages, _ = run(actions.ActionListServices(), audience="own_behaviour", help_kind="talk")
-    text = said(messages)
+    text = listed(audience="own_behaviour", help_kind="talk")
     assert "07841 999342" in text and "0808 802 4040" in text
     assert "0330 333 7444" not in text  # victims' services are not what they asked for
-    assert text.rstrip().endswith("In an emergency, call 999.")
 
 
 def test_get_help_for_myself_to_report_lists_police_routes() -> None:
-    text = said(run(actions.ActionListServices(), audience="self", help_kind="report")[0])
+    text = listed(audience="self", help_kind="report")
     assert "0800 358 0351" in text
     assert "101, extension 180340" in text
+    assert text.count("180340") == 1  # the name no longer repeats the number
     assert "Compass" in text  # still offered: they are a victim
 
 
+def test_get_help_to_talk_puts_helplines_first_and_no_police_number() -> None:
+    text = listed(audience="self", help_kind="talk")
+    assert text.startswith("- National Domestic Abuse Helpline")
+    assert "0800 358 0351" not in text and "101" not in text
+
+
 def test_get_help_for_a_friend_to_talk_lists_the_national_helpline() -> None:
-    text = said(run(actions.ActionListServices(), audience="other", help_kind="talk")[0])
-    assert "0808 2000 247" in text
+    assert "0808 2000 247" in listed(audience="other", help_kind="talk")
+
+
+def test_websites_in_the_list_come_with_their_address() -> None:
+    assert "Essex Victims Gateway: https://www.essexvictimsgateway.org" in listed(
+        audience="self", help_kind="local")
 
 
 def test_checklist_counts_yes_and_sometimes() -> None:

@@ -16,7 +16,7 @@ def test_greeting_asks_who_it_is_for_and_gives_999(bot: Bot) -> None:
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        ("wat is domestic abuse", "aged 15"),
+        ("wat is domestic abuse", "aged 16 or over"),
         ("is it abuse if he never hits me", "Abuse is not always physical"),
         ("my bf checks my phone and tracks me is that coercive control", "a crime in England"),
         ("can you consent if your asleep", "can't consent"),
@@ -28,7 +28,7 @@ def test_greeting_asks_who_it_is_for_and_gives_999(bot: Bot) -> None:
         ("how do i report to essex police", "0800 358 0351"),
         ("how do i cover my tracks", "don't erase your browser history"),
         ("are you a real person", "automated assistant"),
-        ("do you keep my messages", "/forget"),
+        ("do you keep my messages", "then deletes it"),
         ("what is the reflect campaign", "07841 999342"),
     ],
 )
@@ -50,7 +50,7 @@ def test_not_understood_offers_the_menu_and_999(bot: Bot) -> None:
 def test_change_project_answer_says_whether_the_line_is_open(bot: Bot) -> None:
     reply = texts(bot.say("is the change project open right now"))
     assert "07841 999342" in reply
-    assert "open right now" in reply or "closed right now" in reply
+    assert "at this time" in reply or "bank holiday" in reply
 
 
 def test_get_help_flow_for_someone_not_safe(bot: Bot) -> None:
@@ -61,7 +61,21 @@ def test_get_help_flow_for_someone_not_safe(bot: Bot) -> None:
     assert "call 999 now" in texts(not_safe) and "press 55" in texts(not_safe)
     assert "Report to the police" in button_titles(not_safe)
     services = texts(chat.say("/ask_how_to_report"))  # the "Report to the police" button
-    assert "0800 358 0351" in services and "In an emergency, call 999." in services
+    assert "0800 358 0351" in services
+    assert services.startswith("If you are in danger, call 999 now.")  # not safe: 999 first
+
+
+def test_get_help_for_own_behaviour_not_safe_gets_the_danger_from_me_help(bot: Bot) -> None:
+    chat = bot.conversation()
+    chat.say("/worried_own_behaviour")  # the #Reflect flow: who is asking is now known
+    chat.say("stop")
+    assert "Is everyone safe right now?" in texts(chat.say("i need help"))
+    not_safe = chat.say("/deny")
+    assert "Step away from the other person" in texts(not_safe)
+    assert "press 55" not in texts(not_safe)
+    assert "Report to the police" not in button_titles(not_safe)
+    services = texts(chat.say("/ask_helplines"))
+    assert "07841 999342" in services and services.startswith("If anyone is hurt or in danger")
 
 
 def test_get_help_skips_who_it_is_for_when_already_known(bot: Bot) -> None:
@@ -110,7 +124,8 @@ def test_reflect_flow_ends_with_the_change_project(bot: Bot) -> None:
     chat.say("sometimes")
     end = texts(chat.say("yeah"))
     assert "07841 999342" in end
-    assert "open right now" in end or "closed right now" in end
+    assert "at this time" in end or "bank holiday" in end
+    assert "their safety comes first" in end  # they said yes: their partner seemed scared
 
 
 def test_with_the_action_server_down_a_flow_ends_in_an_apology_not_silence(

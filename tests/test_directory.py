@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from bot import directory
 
@@ -16,7 +16,7 @@ def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
 def test_change_project_is_open_on_a_weekday_morning() -> None:
     change = directory.get("change_project")
     assert change.is_open(at(2026, 11, 23, 9, 0))  # Monday 9:00
-    assert "open right now" in directory.opening_status(change, at(2026, 11, 23, 16, 59))
+    assert "usually open at this time" in directory.opening_status(change, at(2026, 11, 23, 16, 59))
 
 
 def test_change_project_closes_at_five_and_says_when_it_opens() -> None:
@@ -48,7 +48,31 @@ def test_services_without_confirmed_hours_never_claim_to_be_open() -> None:
     assert "don't have confirmed opening hours" in status
 
 
-def test_services_for_a_need_come_from_the_directory() -> None:
-    own = [s.key for s in directory.services_for(["own_behaviour"])]
+def test_a_verified_line_is_open_without_usually() -> None:
+    revenge = directory.get("revenge_porn_helpline")
+    assert revenge.verified
+    assert "is open at this time" in directory.opening_status(revenge, at(2026, 11, 23, 12))
+
+
+def test_lines_are_closed_on_bank_holidays_and_open_the_next_working_day() -> None:
+    change = directory.get("change_project")
+    christmas = at(2026, 12, 25, 10)  # a Friday; Monday 28th is the Boxing Day substitute
+    assert not change.is_open(christmas)
+    assert change.next_opening(christmas) == at(2026, 12, 29, 9)
+    status = directory.opening_status(change, christmas)
+    assert "bank holiday" in status and "opens again on Tuesday at 9am" in status
+    assert change.is_open(at(2026, 12, 29, 9))
+
+
+def test_bank_holidays_are_known_for_at_least_the_next_90_days() -> None:
+    """GOV.UK publishes the dates ahead: add next year's to data/resources.yml in time."""
+    assert max(directory.bank_holidays()) >= date.today() + timedelta(days=90)
+
+
+def test_help_lists_name_only_services_in_the_directory() -> None:
+    own = [s.key for s in directory.help_list("own_behaviour", "talk")]
     assert own == ["change_project", "respect_phoneline"]
     assert directory.get("essex_da_cru").contact() == "101, extension 180340"
+    for audience in ("self", "other", "own_behaviour"):
+        for kind in ("talk", "report", "local"):
+            assert directory.help_list(audience, kind)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ SHARED = ROOT.parent / "shared"
 # Figures in responses that are not contact numbers, each with where it comes from.
 NOT_PHONE_NUMBERS = {
     "13", "18",  # mentoring for young men aged 13 to 18 (seed 001)
-    "15", "16",  # Essex Police counts 15 and over; the law starts at 16 (seed 002, facts.md)
+    "16",  # the legal definition starts at 16 (facts.md)
     "19",  # Childline is for under 19s (facts.md)
+    "48",  # a Telegram bot can delete messages under 48 hours old (facts.md)
     "700",  # about 700 people contacted the Change Project (seed 004)
 }
 # A run of digits, possibly in groups ("0808 2000 247"), not glued to letters ("9am", "s.76").
@@ -74,11 +76,21 @@ def test_numbers_are_written_the_same_way_as_in_the_directory() -> None:
                     assert run == service.number, f"{run!r} should be written {service.number!r}"
 
 
-def test_every_entry_has_a_source_and_a_verified_flag() -> None:
+def test_every_entry_has_a_source_a_verified_flag_and_the_date_it_was_checked() -> None:
     raw = yaml.safe_load((ROOT / "data" / "resources.yml").read_text(encoding="utf-8"))
     for key, entry in {**raw["services"], **raw["websites"]}.items():
         assert entry.get("source"), f"{key} has no source"
         assert isinstance(entry.get("verified"), bool), f"{key} needs verified: true|false"
+        checked = entry.get("last_checked")
+        assert isinstance(checked, date), f"{key} needs last_checked: YYYY-MM-DD"
+        assert checked <= date.today(), f"{key} was checked in the future"
+
+
+def test_every_unverified_entry_is_listed_for_checking_before_launch() -> None:
+    checks = (ROOT / "docs" / "content-checks.md").read_text(encoding="utf-8")
+    for key, service in directory.load_directory().items():
+        if not service.verified:
+            assert f"`{key}`" in checks, f"{key} is unverified: list it in docs/content-checks.md"
 
 
 @pytest.mark.skipif(not (SHARED / "facts.md").exists(), reason="../shared is not beside this clone")

@@ -99,11 +99,16 @@ def test_risk_reply_starts_with_999_in_the_first_text(sms: Sms) -> None:
 
 def test_long_answers_fit_three_texts_and_more_sends_the_rest(sms: Sms) -> None:
     number = new_number()
-    first = sms.texts("what is coercive control", number)
+    first = sms.texts("what does consent mean", number)
     assert_fits_sms(first)
     assert first[-1].endswith("Text MORE for the rest.")
     rest = " ".join(sms.texts("MORE", number))
-    assert "0808 2000 247" in rest  # the helpline at the end of the answer is not lost
+    assert "Most sexual offences happen in the home" in rest  # the end is not lost
+
+
+def test_answers_give_their_numbers_before_more(sms: Sms) -> None:
+    first = " ".join(sms.texts("what is coercive control", new_number()))
+    assert "0808 2000 247" in first
 
 
 def test_stop_silences_the_service_until_start(sms: Sms) -> None:
@@ -119,7 +124,7 @@ def test_forget_deletes_the_conversation_at_once(sms: Sms) -> None:
     assert "Who is the help for?" in " ".join(sms.texts("i need help", number))
     forgotten = sms.texts("FORGET", number)
     assert_fits_sms(forgotten)
-    assert "no longer has our conversation" in forgotten[0] and "999" in forgotten[0]
+    assert "Deleted from this service" in forgotten[0] and "999" in forgotten[0]
     # The flow is gone with the conversation: "1" no longer answers its question.
     assert "safe right now" not in " ".join(sms.texts("1", number))
     sms.texts("i need help", number)

@@ -24,7 +24,9 @@
   var colour = data.colour || "#4b2a6b";
   var exitOnly = "exitOnly" in data;
 
-  var LINK_HOSTS = ["www.essex.police.uk", "www.gov.uk", "stopncii.org", "www.samaritans.org"];
+  var LINK_HOSTS = ["www.essex.police.uk", "www.gov.uk", "stopncii.org", "www.samaritans.org",
+    "www.essexvictimsgateway.org", "www.essexcompass.org.uk", "www.thechange-project.org",
+    "www.childline.org.uk"];
   // UK numbers as our answers write them ("0808 2000 247", "116 123"), 999 and 101.
   var PHONE = /(\b0\d{2,4}(?: \d{3,6}){1,2}\b|\b116 123\b|\b999\b|\b101\b|\b85258\b|https:\/\/[^\s)]+)/g;
   var SHIFT_PRESSES = 3;
