@@ -309,15 +309,18 @@ def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
     grid = [round(x, 2) for x in np.arange(0.05, 1.0, 0.01)]
     high = next((t for t in grid if np.mean([escalates(r, t) for r in benign_rows])
                  <= false_escalations), 1.0)
-    low = next((t for t in grid if np.mean([escalates(r, high) or r[0] >= t
-                                            for r in benign_rows]) <= flagged), high)
+    def flagged_at(row: tuple[float, bool, bool], at: float) -> bool:
+        """Escalated or checked in (a cleared message needs the escalate bar for a check-in)."""
+        return escalates(row, high) or row[0] >= (high if row[2] else at)
+
+    low = next((t for t in grid if np.mean([flagged_at(r, t) for r in benign_rows])
+                <= flagged), high)
     print(f"escalate_threshold: {high}   check_in_threshold: {min(low, high)}")
     for category in CATEGORIES:
         got = rows.get(category, [])
         print(f"  {category:16s} escalated {np.mean([escalates(r, high) for r in got]):.3f}"
-              f"  escalated or checked in "
-              f"{np.mean([escalates(r, high) or r[0] >= low for r in got]):.3f}")
-    checked_in = [not escalates(r, high) and r[0] >= low for r in benign_rows]
+              f"  escalated or checked in {np.mean([flagged_at(r, low) for r in got]):.3f}")
+    checked_in = [not escalates(r, high) and flagged_at(r, low) for r in benign_rows]
     print(f"  benign escalated {np.mean([escalates(r, high) for r in benign_rows]):.3f}, "
           f"checked in {np.mean(checked_in):.3f}")
     return 0

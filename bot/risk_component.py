@@ -107,6 +107,7 @@ class RiskOverride(GraphComponent):
             "check_in_threshold": 0.5,
             "cleared_escalate_threshold": 0.97,
             "also_min_confidence": 0.5,
+            "min_category_share": 0.5,
             "from_me_min_share": 0.8,
         }
 
@@ -195,22 +196,26 @@ class RiskOverride(GraphComponent):
         if (classifier_intent.startswith(RISK_PREFIX) and not assessment.cleared
                 and classifier_confidence >= self.config["classifier_min_confidence"]):
             return HIGH, classifier_intent.removeprefix(RISK_PREFIX), "classifier"
-        if score.probability >= self.config["check_in_threshold"]:
+        # A recognised idiom, negation, question or past event needs the escalate bar for a
+        # check-in too: "is strangling a crime?" deserves its answer, not "are you safe?".
+        check_in_at = self.config["escalate_threshold" if assessment.cleared
+                                  else "check_in_threshold"]
+        if score.probability >= check_in_at:
             return UNCERTAIN, self.model_category(score), "model"
         return None, NONE, ""
 
     def model_category(self, score: RiskScore) -> str:
-        """The model's category, except that danger from the writer must be clear-cut.
+        """The model's category when it is clear-cut, else the general warning-signs answer.
 
-        Its answer (step away, the Change Project) would fail a victim, and the model confuses
-        "I'm scared of him" with "I'm scared of what I'll do": unless the category carries
-        `from_me_min_share` of the risk, the message gets the danger-now answer, which opens
-        with 999 for everyone (and has its own variant for someone worried about their own
-        behaviour).
+        A category carrying under `min_category_share` of the risk probability is a guess
+        between neighbours; the high-indicator answer ("a warning sign of serious harm", 999 if
+        in danger now, the helplines) fits them all. Danger from the writer needs more
+        (`from_me_min_share`): its answer (step away, the Change Project) would fail a victim,
+        and the model confused "I'm scared of him" with "I'm scared of what I'll do".
         """
-        if score.category == "danger_from_me" and score.share < self.config["from_me_min_share"]:
-            return "danger_now"
-        return score.category
+        needed = self.config["from_me_min_share" if score.category == "danger_from_me"
+                             else "min_category_share"]
+        return score.category if score.share >= needed else "high_indicator"
 
     def apply(self, message: Message, assessment: Assessment, score: RiskScore) -> None:
         """Escalates, marks for a check-in, or leaves the message as the classifier saw it."""
