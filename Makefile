@@ -24,7 +24,7 @@ CHROMIUM := /usr/bin/chromium
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser-deps lock train run shell test lint validate test-stories eval eval-risk bench-risk bench report \
+.PHONY: help install browser-deps lock train run shell test lint validate test-stories eval eval-risk eval-conversations bench-risk bench report \
 	telegram-webhook telegram-poll clean
 
 help:
@@ -33,6 +33,7 @@ help:
 	@echo "make test   lint, validate the data, unit and end-to-end tests, story tests"
 	@echo "make eval [SEED=n]  5-fold NLU cross-validation on fixed folds (intent macro-F1) into results/"
 	@echo "make eval-risk [FILE=...]  risk recall and false escalations through the trained model"
+	@echo "make eval-conversations [CONVERSATIONS=...]  held-out conversations: right content, fallback"
 	@echo "make bench-risk  the risk component's time per message"
 	@echo "make bench       load test against Rasa's stock configuration (about 20 minutes)"
 	@echo "make report      campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
@@ -103,6 +104,12 @@ eval: $(STAMP)
 FILE ?= tests/data/risk_eval.yml
 eval-risk: train
 	$(BIN)/python -m bot.evaluation risk $(FILE)
+
+# Every case of the held-out conversation set through the trained model and the action server:
+# the share answered with the right content and the share that hit the fallback, and every miss.
+CONVERSATIONS ?= tests/heldout/conversations.yml
+eval-conversations: train
+	$(BIN)/python -m bot.evaluation conversations $(CONVERSATIONS)
 
 bench-risk: $(STAMP)
 	$(BIN)/python -m bench.risk_overhead
