@@ -94,6 +94,8 @@ class ActionChecklistSummary(Action):
             dispatcher.utter_message(response="utter_checklist_some_signs", count=count)
         else:
             dispatcher.utter_message(response="utter_checklist_no_signs")
+        if tracker.get_slot("cc_afraid") == "yes":  # the ending reflects the answers given
+            dispatcher.utter_message(response="utter_checklist_afraid")
         return []
 
 

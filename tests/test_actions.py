@@ -88,12 +88,14 @@ def test_checklist_counts_yes_and_sometimes() -> None:
     )
     assert messages[0]["response"] == "utter_checklist_some_signs"
     assert messages[0]["count"] == 3
+    assert messages[1]["response"] == "utter_checklist_afraid"  # they said they are afraid
 
 
 def test_checklist_all_no_gets_the_gentle_answer() -> None:
     slots = {slot: "no" for slot in actions.CHECKLIST_SLOTS}
     messages, _ = run(actions.ActionChecklistSummary(), **slots)
     assert messages[0]["response"] == "utter_checklist_no_signs"
+    assert len(messages) == 1
 
 
 def test_reset_clears_every_flow_answer_but_not_who_it_is_for() -> None:

@@ -161,3 +161,30 @@ def test_ok_after_an_answer_is_not_the_fallback(bot: Bot) -> None:
     chat.say("what is clares law")
     reply = texts(chat.say("ok"))
     assert "didn't understand" not in reply and "I'm here" in reply
+
+
+def test_an_answer_not_understood_inside_a_flow_counts_as_not_sure_and_the_flow_goes_on(
+    bot: Bot,
+) -> None:
+    chat = bot.conversation()
+    chat.say("am i in a controlling relationship")
+    reply = texts(chat.say("/nlu_fallback"))  # what an answer in words nobody foresaw parses to
+    assert "friends or family" in reply  # the next question, not the introduction again
+    assert "Let's go through" not in reply
+
+
+@pytest.mark.parametrize(
+    ("answers", "ending"),
+    [
+        (["/deny", "/deny", "/deny"], "You answered no to all three"),
+        (["/affirm", "/deny", "/deny"], "seemed scared of you. That matters"),
+        (["/deny", "/affirm", "/unsure"], "yes or sometimes to at least one"),
+    ],
+)
+def test_the_reflect_ending_reflects_the_answers_given(
+    bot: Bot, answers: list[str], ending: str
+) -> None:
+    chat = bot.conversation()
+    chat.say("/worried_own_behaviour")
+    *_, last = [texts(chat.say(answer)) for answer in answers]
+    assert ending in last and "07841 999342" in last
