@@ -26,7 +26,7 @@ NGINX := /usr/sbin/nginx
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser-deps test-deps lock train run shell test lint validate test-stories eval eval-risk tune-risk bench-risk bench report sms-preview \
+.PHONY: help install browser-deps test-deps lock train run shell test lint validate test-stories eval eval-risk tune-risk eval-conversations bench-risk bench report sms-preview \
 	telegram-webhook telegram-poll clean
 
 help:
@@ -36,6 +36,7 @@ help:
 	@echo "make eval [SEED=n]  5-fold NLU cross-validation on fixed folds (intent macro-F1) into results/"
 	@echo "make eval-risk [FILE=...]  risk tiers through the trained model: training-derived and held-out files"
 	@echo "make tune-risk   choose the risk model's thresholds on tests/data/risk_dev.yml"
+	@echo "make eval-conversations [CONVERSATIONS=...]  held-out conversations: right content, fallback"
 	@echo "make bench-risk  the risk component's time per message"
 	@echo "make bench       load test against Rasa's stock configuration, then the flood (about 30 minutes)"
 	@echo "make report      campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
@@ -117,6 +118,12 @@ eval-risk: train
 # The risk model's thresholds, chosen on the development set (docs/risk-model.md).
 tune-risk: $(STAMP)
 	$(BIN)/python -m bot.evaluation tune-risk tests/data/risk_dev.yml
+
+# Every case of the held-out conversation set through the trained model and the action server:
+# the share answered with the right content and the share that hit the fallback, and every miss.
+CONVERSATIONS ?= tests/heldout/conversations.yml
+eval-conversations: train
+	$(BIN)/python -m bot.evaluation conversations $(CONVERSATIONS)
 
 bench-risk: train
 	$(BIN)/python -m bench.risk_overhead

@@ -13,6 +13,12 @@ the intent macro-F1 (target: at least 0.90) and the weakest intents.
 tests/data/risk_eval.yml) through the trained model's full NLU pipeline and prints recall per
 category, overall recall, the false-escalation rate on benign messages, and every miss
 (targets: recall 1.00, false escalations at most 2%).
+
+`python -m bot.evaluation conversations FILE` (`make eval-conversations`) runs every case of a
+conversation set (format: tests/heldout/conversations.yml) through the trained model, in process,
+with the real action server, each case on a fresh sender, and prints the share of cases answered
+with the right content, the share that hit the fallback, and every miss (targets: at least 95%
+right content, at most 3% fallback).
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ import yaml
 F1_TARGET = 0.90
 RECALL_TARGET = 1.0
 FALSE_ESCALATION_TARGET = 0.02
+RIGHT_CONTENT_TARGET = 0.95
+FALLBACK_TARGET = 0.03
+# What the fallback (utter_default) says; a reply containing it hit the fallback.
+FALLBACK_MARKER = "didn't understand"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -326,6 +336,160 @@ def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
     return 0
 
 
+@dataclass
+class TurnResult:
+    """One message of a case: what was said, what came back, and how it was judged."""
+
+    say: str
+    reply: str
+    intent: str
+    fallback: bool
+    problems: list[str]
+
+
+@dataclass
+class ConversationReport:
+    """What a run over a conversation set found, case by case."""
+
+    results: dict[str, list[TurnResult]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    def passed(self, case_id: str) -> bool:
+        return not any(turn.problems for turn in self.results[case_id])
+
+    def hit_fallback(self, case_id: str) -> bool:
+        return any(turn.fallback for turn in self.results[case_id])
+
+    @property
+    def right_content_rate(self) -> float:
+        return sum(self.passed(c) for c in self.results) / max(1, self.total)
+
+    @property
+    def fallback_rate(self) -> float:
+        return sum(self.hit_fallback(c) for c in self.results) / max(1, self.total)
+
+    @property
+    def turn_fallback_rate(self) -> float:
+        turns = [t for case in self.results.values() for t in case]
+        return sum(t.fallback for t in turns) / max(1, len(turns))
+
+    @property
+    def meets_targets(self) -> bool:
+        return (self.right_content_rate >= RIGHT_CONTENT_TARGET
+                and self.fallback_rate <= FALLBACK_TARGET)
+
+
+def judge_turn(turn: dict, reply: str) -> list[str]:
+    """What is wrong with `reply` for this turn's expectations (empty: right content).
+
+    Comparisons are case-insensitive on all of a turn's reply texts joined: `any` needs at
+    least one string, `all` every string, and `not` none of them.
+    """
+    text = reply.lower()
+    problems = []
+    wanted = [str(s) for s in turn.get("any") or []]
+    if wanted and not any(s.lower() in text for s in wanted):
+        problems.append(f"none of {wanted}")
+    problems += [f"missing {s!r}" for s in turn.get("all") or [] if str(s).lower() not in text]
+    problems += [f"has {s!r}" for s in turn.get("not") or [] if str(s).lower() in text]
+    return problems
+
+
+def load_conversations(path: Path) -> list[dict]:
+    """The cases of a conversation set: [{id, turns: [{say, any?, all?, not?}]}]."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+
+
+ReplyFunction = Callable[[str, str], tuple[str, str]]  # (sender, text) -> (reply, intent)
+
+
+def evaluate_conversations(cases: list[dict], respond: ReplyFunction) -> ConversationReport:
+    """Runs every case on a fresh sender through `respond` and judges each turn."""
+    import uuid
+
+    report = ConversationReport()
+    for case in cases:
+        sender = f"eval-{uuid.uuid4().hex}"
+        turns = []
+        for turn in case["turns"]:
+            reply, intent = respond(sender, str(turn["say"]))
+            fallback = intent == "nlu_fallback" or FALLBACK_MARKER in reply.lower()
+            turns.append(TurnResult(turn["say"], reply, intent, fallback, judge_turn(turn, reply)))
+        report.results[str(case["id"])] = turns
+    return report
+
+
+def model_responder(action_url: str, model_dir: Path = ROOT / "models") -> ReplyFunction:
+    """The newest trained model as a Rasa Agent in this process, answering as the REST channel.
+
+    Actions go to the action server at `action_url`; there is no channel and no event broker,
+    so nothing is counted in the insights.
+    """
+    from rasa.core.agent import Agent  # slow import: only when a model is needed
+    from rasa.utils.endpoints import EndpointConfig
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa's debug log would print every message's text
+    model = max(model_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    agent = Agent.load(str(model), action_endpoint=EndpointConfig(action_url))
+    loop = asyncio.new_event_loop()
+
+    async def respond(sender: str, text: str) -> tuple[str, str]:
+        replies = await agent.handle_text(text, sender_id=sender) or []
+        tracker = await agent.tracker_store.retrieve(sender)
+        intent = (tracker.latest_message.intent or {}).get("name", "") if tracker else ""
+        return "\n".join(r.get("text") or "" for r in replies), intent or ""
+
+    return lambda sender, text: loop.run_until_complete(respond(sender, text))
+
+
+def run_conversations(path: Path) -> ConversationReport:
+    """Starts the action server on a free port, runs the set, stops the server."""
+    import socket
+    import subprocess
+
+    from bot import launcher
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(launcher.action_server_command(port), cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        launcher.wait_until_up(f"http://127.0.0.1:{port}/health", process)
+        respond = model_responder(f"http://127.0.0.1:{port}/webhook")
+        return evaluate_conversations(load_conversations(path), respond)
+    finally:
+        launcher.stop([process])
+
+
+def print_conversations(report: ConversationReport) -> int:
+    """Prints every miss, then the two shares; exit code 1 when it misses the targets."""
+    for case_id, turns in report.results.items():
+        if report.passed(case_id) and not report.hit_fallback(case_id):
+            continue
+        label = "MISS" if not report.passed(case_id) else "fallback (content right)"
+        print(f"{label}: {case_id}")
+        for turn in turns:
+            mark = "  x" if turn.problems else "   "
+            flag = " [FALLBACK]" if turn.fallback else ""
+            print(f"{mark} > {turn.say}")
+            print(f"      intent {turn.intent}{flag}; reply: "
+                  f"{turn.reply[:160].replace(chr(10), ' ')}")
+            for problem in turn.problems:
+                print(f"      - {problem}")
+    right = sum(report.passed(c) for c in report.results)
+    fell = sum(report.hit_fallback(c) for c in report.results)
+    print(f"right content: {report.right_content_rate:.1%}  ({right}/{report.total} cases, "
+          f"target at least {RIGHT_CONTENT_TARGET:.0%})")
+    print(f"hit the fallback: {report.fallback_rate:.1%}  ({fell}/{report.total} cases; "
+          f"{report.turn_fallback_rate:.1%} of messages; target at most {FALLBACK_TARGET:.0%})")
+    return 0 if report.meets_targets else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -341,6 +505,9 @@ def main() -> int:
     tune.add_argument("file", type=Path, nargs="?", default=ROOT / "tests/data/risk_dev.yml")
     tune.add_argument("--false-escalations", type=float, default=FALSE_ESCALATION_TARGET)
     tune.add_argument("--flagged", type=float, default=0.07)
+    conversations = commands.add_parser(
+        "conversations", help="right content and fallback shares of a conversation set")
+    conversations.add_argument("file", type=Path)
     args = parser.parse_args()
     if args.command == "cross-validate":
         cross_validate(args.out, args.folds, args.seed)
@@ -349,6 +516,8 @@ def main() -> int:
         return tune_risk(args.file, args.false_escalations, args.flagged)
     if args.command == "f1":
         return print_f1(args.results_dir)
+    if args.command == "conversations":
+        return print_conversations(run_conversations(args.file))
     reply_to = model_replies()
     results = [print_risk(path, evaluate_risk(path, reply_to)) for path in args.files]
     return max(results)

@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -107,12 +108,14 @@ def test_checklist_counts_yes_and_sometimes() -> None:
     )
     assert messages[0]["response"] == "utter_checklist_some_signs"
     assert messages[0]["count"] == 3
+    assert messages[1]["response"] == "utter_checklist_afraid"  # they said they are afraid
 
 
 def test_checklist_all_no_gets_the_gentle_answer() -> None:
     slots = {slot: "no" for slot in actions.CHECKLIST_SLOTS}
     messages, _ = run(actions.ActionChecklistSummary(), **slots)
     assert messages[0]["response"] == "utter_checklist_no_signs"
+    assert len(messages) == 1
 
 
 def test_reset_clears_every_flow_answer_but_not_who_it_is_for() -> None:
@@ -120,3 +123,23 @@ def test_reset_clears_every_flow_answer_but_not_who_it_is_for() -> None:
     cleared = {event["name"] for event in events if event == SlotSet(event["name"], None)}
     assert cleared == set(actions.FLOW_SLOTS)
     assert "audience" not in cleared
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("im 15", "under_18"),
+        ("i'm 16 if that matters", "under_18"),
+        ("my 13 yr old daughter", "under_18"),
+        ("my little brother (14) is scared", "under_18"),
+        ("i'm 20 now but the video is from when i was 16", "under_18"),
+        ("I'm 34", "adult"),
+        ("im 19 and still live at home", "adult"),
+        ("I'm 81 and I don't want him in trouble", "older"),
+        ("we've been together 3 yrs", None),
+        ("i'm sure", None),
+        ("hello", None),
+    ],
+)
+def test_age_group_is_read_from_the_message(text: str, group: str | None) -> None:
+    assert actions.age_group_of(text) == group

@@ -138,3 +138,68 @@ def test_with_the_action_server_down_a_flow_ends_in_an_apology_not_silence(
     end = chat.say("talk to someone")
     assert "Sorry, I can't answer that right now" in texts(end) and "999" in texts(end)
     assert "Show the menu" in button_titles(end)
+
+
+# ---------------------------------------------------------------- issue 17: context that carries
+def test_a_follow_up_is_answered_for_the_topic_just_discussed(bot: Bot) -> None:
+    chat = bot.conversation()
+    assert "Freedom Project" in texts(chat.say("can i take my dog to a refuge"))
+    reply = texts(chat.say("is it free"))
+    assert "Freedom Project" in reply and "free" in reply
+
+
+def test_an_age_given_after_an_image_question_routes_to_under_18_services(bot: Bot) -> None:
+    chat = bot.conversation()
+    chat.say("my ex is threatening to share my nudes")
+    reply = texts(chat.say("im 15"))
+    assert "Report Remove" in reply and "0800 1111" in reply
+    assert "StopNCII" not in reply
+
+
+def test_an_adult_age_after_an_image_question_keeps_the_adult_services(bot: Bot) -> None:
+    chat = bot.conversation()
+    chat.say("my ex is threatening to share my nudes")
+    reply = texts(chat.say("i'm 34"))
+    assert "StopNCII" in reply and "Report Remove" not in reply
+
+
+def test_worried_about_own_behaviour_then_help_goes_to_the_change_project(bot: Bot) -> None:
+    chat = bot.conversation()
+    chat.say("i think i might be the abusive one")
+    reply = texts(chat.say("where can i get help"))
+    assert "07841 999342" in reply and "0808 802 4040" in reply
+    assert "0808 2000 247" not in reply
+
+
+def test_ok_after_an_answer_is_not_the_fallback(bot: Bot) -> None:
+    chat = bot.conversation()
+    chat.say("what is clares law")
+    reply = texts(chat.say("ok"))
+    assert "didn't understand" not in reply and "I'm here" in reply
+
+
+def test_an_answer_not_understood_inside_a_flow_counts_as_not_sure_and_the_flow_goes_on(
+    bot: Bot,
+) -> None:
+    chat = bot.conversation()
+    chat.say("am i in a controlling relationship")
+    reply = texts(chat.say("/nlu_fallback"))  # what an answer in words nobody foresaw parses to
+    assert "friends or family" in reply  # the next question, not the introduction again
+    assert "Let's go through" not in reply
+
+
+@pytest.mark.parametrize(
+    ("answers", "ending"),
+    [
+        (["/deny", "/deny", "/deny"], "You answered no to all three"),
+        (["/affirm", "/deny", "/deny"], "seemed scared of you. That matters"),
+        (["/deny", "/affirm", "/unsure"], "yes or sometimes to at least one"),
+    ],
+)
+def test_the_reflect_ending_reflects_the_answers_given(
+    bot: Bot, answers: list[str], ending: str
+) -> None:
+    chat = bot.conversation()
+    chat.say("/worried_own_behaviour")
+    *_, last = [texts(chat.say(answer)) for answer in answers]
+    assert ending in last and "07841 999342" in last

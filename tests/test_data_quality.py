@@ -70,3 +70,21 @@ def test_rasa_validator_finds_only_its_known_false_positives(
         if "is not used in any story" in str(w.message)
     }
     assert unused <= allowed, f"responses used nowhere: {sorted(unused - allowed)}"
+
+
+def test_no_two_conditional_variants_of_a_response_can_match_at_once() -> None:
+    """Rasa picks at random among the variants whose conditions all hold, so two variants of one
+    response (on the same channel) must differ in the value they need for some slot."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    overlaps = []
+    for name, variants in domain["responses"].items():
+        conditional = [v for v in variants if v.get("condition")]
+        for i, first in enumerate(conditional):
+            for second in conditional[i + 1:]:
+                if first.get("channel") != second.get("channel"):
+                    continue
+                needs = {c["name"]: c["value"] for c in first["condition"]}
+                if not any(c["name"] in needs and needs[c["name"]] != c["value"]
+                           for c in second["condition"]):
+                    overlaps.append(name)
+    assert not overlaps, f"responses whose variants can both match: {overlaps}"

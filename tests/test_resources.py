@@ -21,6 +21,9 @@ NOT_PHONE_NUMBERS = {
     "19",  # Childline is for under 19s (facts.md)
     "48",  # a Telegram bot can delete messages under 48 hours old (facts.md)
     "700",  # about 700 people contacted the Change Project (seed 004)
+    "24",  # "24 hours a day": the lines marked 24/7 in data/resources.yml
+    "14", "28",  # a DVPO lasts 14 to 28 days, decided within 48 hours (facts.md topic 3)
+    "35",  # one force completes a Clare's Law request within 35 days (facts.md topic 15)
 }
 # A run of digits, possibly in groups ("0808 2000 247"), not glued to letters ("9am", "s.76").
 DIGIT_RUN = re.compile(r"(?<![\w.])\d+(?: \d+)*(?![\w])")
