@@ -144,14 +144,14 @@ def test_with_the_action_server_down_a_flow_ends_in_an_apology_not_silence(
 def test_a_follow_up_is_answered_for_the_topic_just_discussed(bot: Bot) -> None:
     chat = bot.conversation()
     assert "Freedom Project" in texts(chat.say("can i take my dog to a refuge"))
-    reply = texts(chat.say("is it free"))
+    reply = texts(chat.say("is the service free"))
     assert "Freedom Project" in reply and "free" in reply
 
 
 def test_an_age_given_after_an_image_question_routes_to_under_18_services(bot: Bot) -> None:
     chat = bot.conversation()
     chat.say("my ex is threatening to share my nudes")
-    reply = texts(chat.say("im 15"))
+    reply = texts(chat.say("im 15 years old"))
     assert "Report Remove" in reply and "0800 1111" in reply
     assert "StopNCII" not in reply
 
