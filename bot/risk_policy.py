@@ -45,7 +45,7 @@ REMINDERS = {
 }
 # Messages that in danger get the whole urgent guidance again rather than a reminder.
 URGENT_AGAIN = frozenset({"help_menu", "get_help", "nlu_fallback", "unsure", "deny",
-                          "out_of_scope"})
+                          "out_of_scope", "followup_what_next"})
 ENDERS_FILE = "turn_enders.json"
 ALWAYS_ENDS_A_TURN = frozenset({"utter_default"})
 
