@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import Bot, button_titles, texts
 
+pytestmark = pytest.mark.e2e
+
 # The model is unsure about this one (it scores between the check-in and escalate thresholds):
 # controlling behaviour that may hide danger, so the answer is followed by a check-in.
 UNCERTAIN = "he reads all my messages and i'm not allowed out without him"

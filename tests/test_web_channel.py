@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import ALLOWED_ORIGIN
 
+pytestmark = pytest.mark.e2e
+
 CSP = "default-src 'none'; script-src 'self'"
 
 
