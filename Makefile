@@ -21,6 +21,8 @@ comma := ,
 # Known third-party noise on the command line (rasa run/train/test, make eval, ...), silenced for
 # the exact module that warns (PYTHONWARNINGS matches whole module names), so a warning from our
 # own code or a new one from a library still shows. pytest.ini has the same for the tests.
+# Caveat: importing Sanic 21.12 (every rasa command does) puts a "once" filter for every
+# DeprecationWarning in front of these, so warnings raised after that import print once each.
 export PYTHONWARNINGS := $(subst $(space),$(comma),$(strip $(foreach module, \
 	pkg_resources rasa.shared.utils.validation sanic_cors.extension matplotlib.fontconfig_pattern \
 	packaging.markers packaging.requirements spacy.cli._util typer typer.completion, \

@@ -22,6 +22,10 @@ from pathlib import Path
 import pytest
 import redis
 
+# Imported here, before collection: Sanic's import puts a "once" filter for every
+# DeprecationWarning in front of pytest.ini's filterwarnings, which then showed known noise.
+import sanic  # noqa: F401
+
 from bot import launcher
 from tests.fake_telegram import FakeTelegram
 
