@@ -22,6 +22,7 @@ from rasa.utils.endpoints import EndpointConfig
 from rasa.utils.log_utils import configure_structlog
 
 from bench.load import TURNS
+from bot import serve
 
 WARM_UP_CONVERSATIONS = 3
 MEASURED_CONVERSATIONS = 10
@@ -31,6 +32,7 @@ async def profile(model: str, action_url: str, top: int) -> None:
     # The level `rasa run` uses: at DEBUG, building log lines would dominate the profile.
     configure_logging_and_warnings(logging.INFO)
     configure_structlog(logging.INFO)
+    serve.speed_up_rasa()  # as every Rasa server serving the assistant (bot/serve.py)
     agent = Agent.load(model, action_endpoint=EndpointConfig(action_url))
     for _ in range(WARM_UP_CONVERSATIONS):
         sender = uuid.uuid4().hex

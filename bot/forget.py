@@ -24,7 +24,13 @@ from collections.abc import Iterator
 
 from rasa.core.agent import Agent
 from rasa.core.lock_store import LockError
-from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, TrackerStore
+from rasa.core.tracker_store import (
+    AwaitableTrackerStore,
+    FailSafeTrackerStore,
+    InMemoryTrackerStore,
+    RedisTrackerStore,
+    TrackerStore,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from redis.exceptions import RedisError
 
@@ -37,14 +43,52 @@ MAX_MEMORY_TOMBSTONES = 100_000
 MEMORY_TOMBSTONE_S = 1800.0  # as long as a conversation lives in Redis (CONVERSATION_TTL_S)
 
 
+# The stores a conversation can be deleted from, and Rasa 3.6's wrappers around them with the
+# attributes that hold what they wrap (checked against Rasa 3.6.21, docs/architecture.md).
+LEAVES = (InMemoryTrackerStore, RedisTrackerStore)
+WRAPPERS: dict[type[TrackerStore], tuple[str, ...]] = {
+    FailSafeTrackerStore: ("_tracker_store", "_fallback_tracker_store"),
+    AwaitableTrackerStore: ("_tracker_store",),
+}
+
+
+class UnknownTrackerStore(RuntimeError):
+    """A store, or a wrapper shape, forget cannot delete from: refuse rather than not delete."""
+
+
+def _wrapped(store: TrackerStore, attribute: str) -> TrackerStore | None:
+    """What `store` holds in `attribute`; raises if Rasa no longer keeps it there."""
+    if attribute not in vars(store):
+        raise UnknownTrackerStore(
+            f"Rasa's {type(store).__name__} no longer has {attribute!r}: bot/forget.py cannot "
+            "reach every copy of a conversation to delete it. Update WRAPPERS for this Rasa.")
+    inner = vars(store)[attribute]
+    if inner is not None and not isinstance(inner, TrackerStore):
+        raise UnknownTrackerStore(
+            f"Rasa's {type(store).__name__}.{attribute} is a {type(inner).__name__}, not a "
+            "tracker store: bot/forget.py cannot delete from it. Update WRAPPERS for this Rasa.")
+    return inner
+
+
 def stores(store: TrackerStore) -> Iterator[TrackerStore]:
-    """The store and every store it wraps, fallbacks included (never creating one)."""
-    while store is not None:
-        yield store
-        fallback = getattr(store, "_fallback_tracker_store", None)
-        if fallback is not None:
-            yield fallback
-        store = getattr(store, "_tracker_store", None)
+    """The store and every store it wraps, fallbacks included (never creating one).
+
+    Raises UnknownTrackerStore for a store that is neither one forget deletes from nor one of
+    Rasa's wrappers with the shape it had in 3.6.21: forgetting must not silently miss a copy.
+    """
+    pending = [store]
+    while pending:
+        current = pending.pop(0)
+        yield current
+        if isinstance(current, LEAVES):
+            continue
+        attributes = WRAPPERS.get(type(current))
+        if attributes is None:
+            raise UnknownTrackerStore(
+                f"bot/forget.py cannot delete a conversation from a {type(current).__name__}: "
+                "it knows Rasa's in-memory and Redis stores and the wrappers in WRAPPERS.")
+        pending += [inner for name in attributes
+                    if (inner := _wrapped(current, name)) is not None]
 
 
 def tombstone_key(store: RedisTrackerStore, sender_id: str) -> str:

@@ -55,14 +55,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
-from bot import rasa_speedups
 from bot.fingerprint import source_fingerprint
 
 logger = logging.getLogger(__name__)
-
-# Every Rasa server that serves this assistant loads this component, and nothing else imports it
-# (the action server does not need Rasa itself), so the speed-ups go in here.
-rasa_speedups.install()
 
 RANKING_LENGTH = 10
 WEIGHTS_FILE = "weights.npz"

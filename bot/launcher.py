@@ -3,6 +3,9 @@
 `make run` uses `run`: both servers, then a note on where to talk to the assistant.
 `make shell` uses `shell`: Rasa's terminal chat (its own server on SHELL_PORT, so it works
 beside `make run`), with the action server of `make run` if it is up, or one of its own.
+
+Every Rasa server is started through bot/serve.py, which replaces the Rasa internals in
+bot/rasa_speedups.py before Rasa starts; the action server is plain `rasa run actions`.
 """
 
 from __future__ import annotations
@@ -36,20 +39,26 @@ def _rasa(*args: str) -> list[str]:
     return [str(BIN / "rasa"), *args]
 
 
+def _served(*args: str) -> list[str]:
+    """A Rasa server's command: Rasa's command line through bot/serve.py (the speed-ups)."""
+    return [str(BIN / "python"), "-m", "bot.serve", *args]
+
+
 def action_server_command(port: int = ACTIONS_PORT) -> list[str]:
     """The command that serves actions/ on `port`."""
     return _rasa("run", "actions", "--actions", "actions", "--port", str(port))
 
 
 def rasa_server_command(
-    port: int = RASA_PORT, endpoints: str = ENDPOINTS, model: str = "models"
+    port: int = RASA_PORT, endpoints: str = ENDPOINTS, model: str = "models",
+    speedups: bool = True,
 ) -> list[str]:
     """The command that serves `model` (a file, or the newest in a folder).
 
     The channels are those in credentials.yml. Rasa's HTTP API (--enable-api) stays off:
-    it would expose every conversation.
+    it would expose every conversation. `speedups=False`: Rasa as shipped (bench's baseline).
     """
-    return _rasa(
+    return (_served if speedups else _rasa)(
         "run", "--model", model, "--port", str(port),
         "--credentials", "credentials.yml", "--endpoints", endpoints,
     )
@@ -142,7 +151,7 @@ def shell() -> int:
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             wait_until_up(health, own[0])
         return subprocess.call(
-            _rasa("shell", "--model", "models", "--endpoints", "endpoints.yml",
+            _served("shell", "--model", "models", "--endpoints", "endpoints.yml",
                   "--port", str(SHELL_PORT)),
             cwd=ROOT,
         )

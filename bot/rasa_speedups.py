@@ -27,14 +27,19 @@ Found with `python -m bench.profile` (docs/benchmarks.md, "Where the time goes")
   message (14 ms of work, 27 ms of CPU) and took the core the other Sanic worker needed. Each
   worker gets one core, so BLAS and OpenMP get one thread.
 
-Each replaces a Rasa method with one that gives the same results; `install()` is idempotent and
-is called when bot.intent_classifier is imported, which every Rasa server serving this
-assistant does (it is in the pipeline) and the action server does not.
+Each replaces a Rasa method with one that gives the same results. Nothing is replaced on
+import: `install` is called once, explicitly, by bot/serve.py when a Rasa server starts
+(`make run`, `make shell`, the tests' and bench's servers, all through bot/launcher.py); training,
+evaluation and the action server run Rasa as shipped. `install` replaces only on the Rasa
+version the replacements were written and tested against (RASA_VERSION), logs one line saying
+what it replaced, and `uninstall` puts Rasa's originals back (for tests). docs/architecture.md
+lists every Rasa internal the project replaces or reads.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -45,7 +50,13 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
+from rasa.version import __version__ as INSTALLED_RASA
 from threadpoolctl import threadpool_limits
+
+logger = logging.getLogger(__name__)
+
+# The Rasa these replacements restate: on any other, the originals are left in place.
+RASA_VERSION = "3.6.21"
 
 DOCS_HINT = (
     ". Failed to validate Action server response from API, make sure your response from the "
@@ -79,7 +90,7 @@ class ActionResultValidator:
 
 @lru_cache(maxsize=1)
 def action_result_validator() -> ActionResultValidator:
-    """Built once a process (install() builds it, so a change in Rasa fails at start-up)."""
+    """Built once a process (`install` builds it, so a change in Rasa fails at start-up)."""
     return ActionResultValidator()
 
 
@@ -166,10 +177,56 @@ def _run_graph(
     return dict(results[target] for target in run_targets)
 
 
-def install() -> None:
-    """Puts them all in place (safe to call more than once)."""
-    action_result_validator()
-    threadpool_limits(limits=1)  # BLAS and OpenMP, for the rest of the process
-    DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
+# What `install` replaces: (owner, attribute, replacement). Rasa's originals are kept in
+# _originals while installed.
+REPLACEMENTS: list[tuple[type, str, Any]] = [
+    (DaskGraphRunner, "run", _run_graph),
+    (RemoteAction, "_validate_action_result", _validate_action_result),
+    (Event, "resolve_by_type", staticmethod(_resolve_by_type)),
+]
+_originals: dict[tuple[type, str], Any] = {}
+_thread_limits: list[Any] = []
+
+
+def installed() -> bool:
+    """Whether the replacements are in place in this process."""
+    return bool(_originals)
+
+
+def install(rasa_version: str = INSTALLED_RASA) -> bool:
+    """Puts them all in place and logs what it replaced; True if they are (idempotent).
+
+    On a Rasa other than RASA_VERSION it replaces nothing and says so in a warning: the
+    replacements restate that version's internals, and on another they could be wrong.
+    `rasa_version` is the running Rasa's; tests pass another.
+    """
+    if rasa_version != RASA_VERSION:
+        logger.warning(
+            "Rasa %s is not the %s bot/rasa_speedups.py was written for: Rasa's internals are "
+            "NOT replaced and the server runs at Rasa's own speed. Check the replacements "
+            "against this Rasa (tests/test_rasa_speedups.py), then update RASA_VERSION.",
+            rasa_version, RASA_VERSION,
+        )
+        return False
+    if installed():
+        return True
+    action_result_validator()  # fails here, at start-up, if Rasa's response schema changed
+    _thread_limits.append(threadpool_limits(limits=1))  # BLAS and OpenMP: one thread a process
+    for owner, name, replacement in REPLACEMENTS:
+        _originals[(owner, name)] = owner.__dict__[name]
+        setattr(owner, name, replacement)
+    logger.info(
+        "replaced %d Rasa %s internals for speed (bot/rasa_speedups.py): %s; BLAS and OpenMP "
+        "limited to one thread", len(REPLACEMENTS), RASA_VERSION,
+        ", ".join(f"{owner.__name__}.{name}" for owner, name, _ in REPLACEMENTS),
+    )
+    return True
+
+
+def uninstall(thread_limits: bool = True) -> None:
+    """Puts Rasa's originals back (for tests), and the thread pools' limits unless told not to."""
+    for (owner, name), original in _originals.items():
+        setattr(owner, name, original)
+    _originals.clear()
+    while thread_limits and _thread_limits:
+        _thread_limits.pop().restore_original_limits()

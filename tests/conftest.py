@@ -22,12 +22,17 @@ from pathlib import Path
 import pytest
 import redis
 
+# Imported here, before collection: Sanic's import puts a "once" filter for every
+# DeprecationWarning in front of pytest.ini's filterwarnings, which then showed known noise.
+import sanic  # noqa: F401
+
 from bot import launcher
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # SQLAlchemy shows it past filters
 
 
 @pytest.fixture()

@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import Bot, button_titles, texts
 
+pytestmark = pytest.mark.e2e
+
 
 def test_greeting_asks_who_it_is_for_and_gives_999(bot: Bot) -> None:
     replies = bot.say("hiya")

@@ -34,6 +34,8 @@ from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram
 from tests.test_web_channel import call, new_session, say
 
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
 SLOW_ACTION = "action_reset_flow_slots"  # run by the "Am I in a controlling relationship?" flow
 SLOW_S = 2.0
 HASH_KEY = test_redis.HASH_KEY

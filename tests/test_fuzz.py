@@ -28,6 +28,8 @@ from bot import launcher
 from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram
 
+pytestmark = pytest.mark.e2e
+
 TWILIO_TOKEN = "fuzz-twilio-token"
 SMS_URL = "https://sms.example.org/webhooks/sms/webhook"
 TELEGRAM_SECRET = "fuzz-telegram-secret"

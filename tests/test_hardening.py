@@ -24,6 +24,8 @@ from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram
 from tests.test_fuzz import post
 
+pytestmark = pytest.mark.e2e
+
 LONG = ("my partner keeps checking my phone and i do not know what to do " * 20)[:1000]
 LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "300", "CLIENT_BURST": "60", "CLIENT_IN_FLIGHT": "4",
           "SERVER_IN_FLIGHT": "64"}  # channels/limits.py's defaults, as deployed

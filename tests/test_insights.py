@@ -24,6 +24,8 @@ from bot.insights.counters import CounterStore, Key
 from tests.conftest import ROOT, Bot, start_rasa
 from tests.test_web_channel import call, new_session, say
 
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
 

@@ -21,6 +21,8 @@ import pytest
 
 from tests.conftest import ROOT, free_port
 
+pytestmark = pytest.mark.e2e
+
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 

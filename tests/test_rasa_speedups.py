@@ -24,7 +24,14 @@ from rasa.shared.utils.common import all_subclasses
 
 from bot import rasa_speedups
 
-rasa_speedups.install()  # as the Rasa server's import of bot.intent_classifier does
+
+@pytest.fixture(autouse=True, scope="module")
+def _installed() -> Any:
+    """The replacements, as bot.serve installs them in a Rasa server; Rasa's own afterwards."""
+    assert rasa_speedups.install()
+    yield
+    rasa_speedups.uninstall()
+
 
 VALID: list[dict[str, Any]] = [
     {"events": [], "responses": []},

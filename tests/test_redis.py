@@ -27,6 +27,8 @@ from tests.conftest import REST_TOKEN, ROOT, Bot, free_port, start_rasa, texts
 from tests.fake_telegram import FakeTelegram
 from tests.test_web_channel import call, new_session, say, text_of
 
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
 TTL_S = 8
 HASH_KEY = "redis-test-hash-key-0123456789"
 REDIS_BINARY = shutil.which("redis-server") or "/usr/bin/redis-server"

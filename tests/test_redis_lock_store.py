@@ -19,6 +19,8 @@ from rasa.core.lock_store import LockError
 from bot.redis_lock_store import AtomicRedisLockStore
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.integration
+
 
 def store(prefix: str) -> AtomicRedisLockStore:
     return AtomicRedisLockStore(host="127.0.0.1", port=6379, db=0, key_prefix=prefix)

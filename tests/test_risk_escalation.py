@@ -9,6 +9,8 @@ import pytest
 from bot.evaluation import TRAINING_DERIVED_TARGETS, evaluate_risk, model_replies
 from tests.conftest import Bot, texts
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # One message per category (none of them in the training data), and what its answer must say.

@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import Bot, button_titles, texts
 
+pytestmark = pytest.mark.e2e
+
 # The model is unsure about this one (it scores between the check-in and escalate thresholds):
 # fear without a stated danger, so the answer is followed by a check-in.
 UNCERTAIN = "i'm scared of him when he drinks"

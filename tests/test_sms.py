@@ -17,6 +17,8 @@ from twilio.request_validator import RequestValidator
 from bot import gsm7, launcher
 from tests.conftest import start_rasa
 
+pytestmark = pytest.mark.e2e
+
 TOKEN = "test-twilio-auth-token"
 # What Twilio calls (through a proxy or tunnel); the server itself listens on 127.0.0.1.
 PUBLIC_URL = "https://sms.example.org/webhooks/sms/webhook"

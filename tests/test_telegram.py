@@ -18,6 +18,8 @@ from channels.telegram import split_text
 from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram
 
+pytestmark = pytest.mark.e2e
+
 SECRET = "test-webhook-secret"
 TOKEN = "123:test-token"
 CHAT_ID = 987654321012  # distinctive, so a log line holding it would be found

@@ -34,6 +34,8 @@ from rasa.shared.core.events import (
 
 from bot.tracker_store import MAX_EVENTS, ForgettingInMemoryTrackerStore, ReadOnceRedisTrackerStore
 
+pytestmark = pytest.mark.integration
+
 DOMAIN = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml"))
 
 

@@ -13,6 +13,8 @@ from channels import web as web_module
 from channels.web import TOKEN_LIFETIME_S, WebInput
 from tests.conftest import ALLOWED_ORIGIN
 
+pytestmark = pytest.mark.e2e
+
 CSP = "default-src 'none'; script-src 'self'"
 
 

@@ -13,6 +13,8 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 from tests.test_web_channel import say
 
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
