@@ -7,9 +7,9 @@ Rules answer one message with one fixed sequence; three safety behaviours need m
 - **escalate, then answer**: a long message that shows risk and also asks something else gets
   the escalation first, then the answer to its question (`risk.also`);
 - **danger stays**: after an escalation for danger now, danger from the person themselves or
-  self-harm, every later message gets the urgent guidance first (a short reminder, or the full
-  escalation again for "help", "what do I do" and the like) until the person says they are safe
-  (`say_safe`), or the session ends.
+  self-harm, a question gets the urgent guidance first (a short reminder, or the full escalation
+  again for "help", "what do I do" and the like) until the person says they are safe
+  (`say_safe`), or the session ends. Flows and custom actions run as usual.
 
 It reads only the tracker and the domain (no action server), predicts with full confidence and a
 priority above RulePolicy's, and abstains otherwise, so every other turn is the rules' alone.
@@ -138,7 +138,8 @@ class RiskDialoguePolicy(Policy):
         if done and done[-1] == CHECK_IN:
             return ACTION_LISTEN_NAME
         context = danger_context(tracker)
-        if context and intent != SAFE_INTENT and not intent.startswith(RISK_PREFIX):
+        if (context and intent != SAFE_INTENT and not intent.startswith(RISK_PREFIX)
+                and not tracker.active_loop_name):
             return _in_danger(context, intent, done, domain)
         if (risk.get("tier") == UNCERTAIN and not tracker.active_loop_name and done
                 and done[-1] in self.turn_enders):
@@ -159,10 +160,17 @@ def _after_escalation(also: str | None, done: list[str], domain: Domain) -> str 
 
 
 def _in_danger(context: str, intent: str, done: list[str], domain: Domain) -> str | None:
-    """Urgent guidance first, then the answer, while danger stays in the conversation."""
+    """Urgent guidance first, then the answer, while danger stays in the conversation.
+
+    A request answered by more than one response (a flow, a custom action) is left to the
+    rules: the reminder would stop them from matching, and a flow such as #Reflect is itself
+    the help the person asked for.
+    """
     escalation, reminder, answer = f"utter_risk_{context}", REMINDERS[context], f"utter_{intent}"
     if not done:
-        return escalation if intent in URGENT_AGAIN else reminder
+        if intent in URGENT_AGAIN:
+            return escalation
+        return reminder if answer in domain.action_names_or_texts else None
     if done == [reminder] and answer in domain.action_names_or_texts:
         return answer
     if done[-1] in (escalation, reminder, answer):

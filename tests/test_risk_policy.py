@@ -114,3 +114,9 @@ def test_a_new_session_ends_the_danger_context(policy, domain) -> None:
 def test_a_high_indicator_escalation_does_not_keep_a_danger_context(policy, domain) -> None:
     assert next_action(policy, domain, *escalated("high_indicator"),
                        user("ask_clares_law")) is None
+
+
+def test_after_danger_a_flow_request_is_left_to_the_rules(policy, domain) -> None:
+    """#Reflect or the checklist is itself the help asked for: the reminder would block it."""
+    assert next_action(policy, domain, *escalated("danger_from_me"),
+                       user("worried_own_behaviour")) is None
