@@ -11,8 +11,9 @@ Three signals, so escalation never rests on one model (../shared/design.md, deci
 Three tiers come out:
 - high: the intent becomes `risk_<category>` with full confidence, first in `intent_ranking`, so
   the FallbackClassifier (which ran before) cannot turn an emergency into `nlu_fallback`; rules
-  answer it with a domain response. When the message also asked something else, the best other
-  intent is kept as `risk.also`, and bot/risk_policy.py answers it after the escalation;
+  answer it with a domain response. When the message also asked something else (the classifier
+  is sure enough of a topic), that intent is kept as `risk.also`, and bot/risk_policy.py answers
+  it after the escalation;
 - uncertain: the classifier's intent stands (a risk guess it made is demoted), and `risk.tier`
   says "uncertain": bot/risk_policy.py adds the safety check-in after the answer;
 - none: nothing changes, except that a risk intent the classifier guessed is demoted.
@@ -224,7 +225,7 @@ class RiskOverride(GraphComponent):
         confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         tier, category, source = self.tier(assessment, score, name, confidence)
         if tier == HIGH:
-            also = self.second_question(message) if len(pieces(message.get(TEXT))) > 1 else None
+            also = self.second_question(message)
             escalate(message, RISK_PREFIX + category, source)
             if also:
                 message.get(RISK_KEY)["also"] = also

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.fingerprint import source_fingerprint
 from bot.risk_component import HIGH, RISK_KEY, RISK_PREFIX, UNCERTAIN
 
 CHECK_IN = "utter_safety_check_in"
@@ -46,7 +48,7 @@ REMINDERS = {
 # Messages that in danger get the whole urgent guidance again rather than a reminder.
 URGENT_AGAIN = frozenset({"help_menu", "get_help", "nlu_fallback", "unsure", "deny",
                           "out_of_scope", "followup_what_next"})
-ENDERS_FILE = "turn_enders.json"
+LEARNT_FILE = "turn_enders_and_answers.json"
 ALWAYS_ENDS_A_TURN = frozenset({"utter_default"})
 
 
@@ -61,6 +63,11 @@ class RiskDialoguePolicy(Policy):
         """Above RulePolicy (6), so its predictions win the tie at full confidence."""
         return {"priority": 7}
 
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str:
+        """The module's source: what training learns may change with it."""
+        return source_fingerprint(sys.modules[__name__])
+
     @staticmethod
     def supported_data() -> SupportedData:
         """Rules too: they say which actions end the bot's turn."""
@@ -73,17 +80,25 @@ class RiskDialoguePolicy(Policy):
         resource: Resource,
         execution_context: ExecutionContext,
         turn_enders: frozenset[str] = frozenset(),
+        answers: dict[str, str] | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, **kwargs)
         self.turn_enders = turn_enders | ALWAYS_ENDS_A_TURN
+        self.answers = answers or {}
 
     def train(
         self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: object
     ) -> Resource:
-        """Learns which actions end the bot's turn: those only ever followed by listening."""
+        """Learns what the rules and stories say about turns.
+
+        Which actions end the bot's turn (those only ever followed by listening), and which
+        intents one response answers (their rule's only step), so a second question or a
+        question asked in danger is answered as the rules would.
+        """
         followed_by_listen: set[str] = set()
         followed_by_more: set[str] = set()
+        answers: dict[str, set[str]] = {}
         for tracker in training_trackers:
             names = [e.action_name for e in tracker.events
                      if isinstance(e, ActionExecuted) and e.action_name]
@@ -94,9 +109,15 @@ class RiskDialoguePolicy(Policy):
                     followed_by_listen.add(current)
                 elif not following.startswith("..."):
                     followed_by_more.add(current)
+            if tracker.is_rule_tracker:
+                for intent, answer in single_answers(tracker):
+                    answers.setdefault(intent, set()).add(answer)
         self.turn_enders = frozenset(followed_by_listen - followed_by_more) | ALWAYS_ENDS_A_TURN
+        self.answers = {intent: next(iter(found)) for intent, found in answers.items()
+                        if len(found) == 1}  # an intent answered differently by context: no
         with self._model_storage.write_to(self._resource) as directory:
-            (Path(directory) / ENDERS_FILE).write_text(json.dumps(sorted(self.turn_enders)))
+            (Path(directory) / LEARNT_FILE).write_text(json.dumps(
+                {"turn_enders": sorted(self.turn_enders), "answers": self.answers}))
         return self._resource
 
     @classmethod
@@ -109,8 +130,9 @@ class RiskDialoguePolicy(Policy):
         **kwargs: object,
     ) -> RiskDialoguePolicy:
         with model_storage.read_from(resource) as directory:
-            enders = json.loads((Path(directory) / ENDERS_FILE).read_text())
-        return cls(config, model_storage, resource, execution_context, frozenset(enders))
+            learnt = json.loads((Path(directory) / LEARNT_FILE).read_text())
+        return cls(config, model_storage, resource, execution_context,
+                   frozenset(learnt["turn_enders"]), learnt["answers"])
 
     def predict_action_probabilities(
         self,
@@ -134,24 +156,23 @@ class RiskDialoguePolicy(Policy):
         done = actions_since_user(tracker)
         risk = latest.parse_data.get(RISK_KEY) or {}
         if risk.get("tier") == HIGH:
-            return _after_escalation(risk.get("also"), done, domain)
+            return _after_escalation(self.answers.get(risk.get("also") or ""), done)
         if done and done[-1] == CHECK_IN:
             return ACTION_LISTEN_NAME
         context = danger_context(tracker)
         if (context and intent != SAFE_INTENT and not intent.startswith(RISK_PREFIX)
                 and not tracker.active_loop_name):
-            return _in_danger(context, intent, done, domain)
+            return _in_danger(context, intent, self.answers.get(intent), done)
         if (risk.get("tier") == UNCERTAIN and not tracker.active_loop_name and done
                 and done[-1] in self.turn_enders):
             return CHECK_IN
         return None
 
 
-def _after_escalation(also: str | None, done: list[str], domain: Domain) -> str | None:
+def _after_escalation(answer: str | None, done: list[str]) -> str | None:
     """The second question's answer, right after the escalation's own steps."""
-    if not also or f"utter_{also}" not in domain.action_names_or_texts or not done:
+    if not answer or not done:
         return None
-    answer = f"utter_{also}"
     if done[-1] == answer:
         return ACTION_LISTEN_NAME
     if done[-1] == "action_deactivate_loop" and answer not in done:
@@ -159,19 +180,19 @@ def _after_escalation(also: str | None, done: list[str], domain: Domain) -> str 
     return None
 
 
-def _in_danger(context: str, intent: str, done: list[str], domain: Domain) -> str | None:
+def _in_danger(context: str, intent: str, answer: str | None, done: list[str]) -> str | None:
     """Urgent guidance first, then the answer, while danger stays in the conversation.
 
     A request answered by more than one response (a flow, a custom action) is left to the
     rules: the reminder would stop them from matching, and a flow such as #Reflect is itself
     the help the person asked for.
     """
-    escalation, reminder, answer = f"utter_risk_{context}", REMINDERS[context], f"utter_{intent}"
+    escalation, reminder = f"utter_risk_{context}", REMINDERS[context]
     if not done:
         if intent in URGENT_AGAIN:
             return escalation
-        return reminder if answer in domain.action_names_or_texts else None
-    if done == [reminder] and answer in domain.action_names_or_texts:
+        return reminder if answer else None
+    if done == [reminder] and answer:
         return answer
     if done[-1] in (escalation, reminder, answer):
         return ACTION_LISTEN_NAME
@@ -207,3 +228,21 @@ def danger_context(tracker: DialogueStateTracker) -> str | None:
                 if event.action_name == f"utter_risk_{category}":
                     return category
     return None
+
+
+def single_answers(tracker: TrackerWithCachedStates) -> list[tuple[str, str]]:
+    """(intent, response) for a rule that answers an intent, said first, with one action."""
+    events = [e for e in tracker.events if isinstance(e, (UserUttered, ActionExecuted))]
+    found = []
+    for index, event in enumerate(events):
+        if not isinstance(event, UserUttered) or not event.intent_name:
+            continue
+        before = [e.action_name or "" for e in events[:index] if isinstance(e, ActionExecuted)]
+        after = events[index + 1:index + 3]
+        if (all(name == ACTION_LISTEN_NAME or name.startswith("...") for name in before)
+                and len(after) == 2 and all(isinstance(e, ActionExecuted) for e in after)
+                and after[1].action_name == ACTION_LISTEN_NAME
+                and (after[0].action_name or "").startswith("utter_")):
+            found.append((event.intent_name, after[0].action_name))
+    return found
+

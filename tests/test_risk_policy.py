@@ -25,7 +25,8 @@ def domain() -> Domain:
 def policy() -> RiskDialoguePolicy:
     return RiskDialoguePolicy(
         RiskDialoguePolicy.get_default_config(), None, None,  # type: ignore[arg-type]
-        ExecutionContext(GraphSchema({})), turn_enders=frozenset({"utter_ask_clares_law"}))
+        ExecutionContext(GraphSchema({})), turn_enders=frozenset({"utter_ask_clares_law"}),
+        answers={"ask_clares_law": "utter_ask_clares_law"})
 
 
 def user(intent: str, risk: dict | None = None) -> UserUttered:
@@ -120,3 +121,22 @@ def test_after_danger_a_flow_request_is_left_to_the_rules(policy, domain) -> Non
     """#Reflect or the checklist is itself the help asked for: the reminder would block it."""
     assert next_action(policy, domain, *escalated("danger_from_me"),
                        user("worried_own_behaviour")) is None
+
+
+def test_the_answers_learnt_from_rules_are_single_response_rules_only() -> None:
+    """An intent whose rule says one thing is answerable after an escalation; a rule that only
+    applies after another action (the check-in's "yes") teaches nothing."""
+    from rasa.shared.core.generator import TrackerWithCachedStates
+
+    from bot.risk_policy import single_answers
+
+    def rule(*events: Event) -> TrackerWithCachedStates:
+        return TrackerWithCachedStates.from_events("rule", list(events), is_rule_tracker=True)
+
+    assert single_answers(rule(ActionExecuted(ACTION_LISTEN_NAME), user("ask_clares_law"),
+                               *bot("utter_ask_clares_law", ACTION_LISTEN_NAME))) == \
+        [("ask_clares_law", "utter_ask_clares_law")]
+    assert single_answers(rule(*bot(CHECK_IN), user("affirm"),
+                               *bot("utter_check_in_safe", ACTION_LISTEN_NAME))) == []
+    assert single_answers(rule(ActionExecuted(ACTION_LISTEN_NAME), user("worried_own_behaviour"),
+                               *bot("action_reset_flow_slots", "utter_reflect_intro"))) == []
