@@ -67,17 +67,17 @@ def test_get_help_flow_for_someone_not_safe(bot: Bot) -> None:
     assert services.startswith("If you are in danger, call 999 now.")  # not safe: 999 first
 
 
-def test_get_help_for_own_behaviour_not_safe_gets_the_danger_from_me_help(bot: Bot) -> None:
+def test_help_asked_by_someone_worried_about_their_own_behaviour_is_the_change_project(
+    bot: Bot,
+) -> None:
+    """Issue 17: once they said it is about their own behaviour, "i need help" goes straight to
+    the services for them, not through the victims' help flow."""
     chat = bot.conversation()
     chat.say("/worried_own_behaviour")  # the #Reflect flow: who is asking is now known
     chat.say("stop")
-    assert "Is everyone safe right now?" in texts(chat.say("i need help"))
-    not_safe = chat.say("/deny")
-    assert "Step away from the other person" in texts(not_safe)
-    assert "press 55" not in texts(not_safe)
-    assert "Report to the police" not in button_titles(not_safe)
-    services = texts(chat.say("/ask_helplines"))
-    assert "07841 999342" in services and services.startswith("If anyone is hurt or in danger")
+    reply = texts(chat.say("i need help"))
+    assert "07841 999342" in reply and "0808 802 4040" in reply and "999" in reply
+    assert "0808 2000 247" not in reply  # the victims' helpline is not theirs
 
 
 def test_get_help_skips_who_it_is_for_when_already_known(bot: Bot) -> None:
