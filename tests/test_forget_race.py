@@ -38,6 +38,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 SLOW_ACTION = "action_reset_flow_slots"  # run by the "Am I in a controlling relationship?" flow
 SLOW_S = 2.0
+SLOW_CALL_ARRIVED = threading.Event()  # set when the proxy starts holding SLOW_ACTION's call
 HASH_KEY = test_redis.HASH_KEY
 
 
@@ -49,6 +50,7 @@ def slow_actions(action_server: str) -> Iterator[str]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if SLOW_ACTION.encode() in body:
+                SLOW_CALL_ARRIVED.set()
                 time.sleep(SLOW_S)
             request = urllib.request.Request(action_server, data=body,
                                              headers={"Content-Type": "application/json"})
@@ -102,10 +104,12 @@ def server(request: pytest.FixtureRequest, trained_model: Path, slow_actions: st
 
 
 def in_flight(send: Callable[[], object]) -> threading.Thread:
-    """Sends a message whose reply takes SLOW_S; returns once it is being answered."""
+    """Sends a message whose reply takes SLOW_S; returns once it is being answered (its slow
+    action has reached the proxy), however busy the machine is."""
+    SLOW_CALL_ARRIVED.clear()
     thread = threading.Thread(target=send)
     thread.start()
-    time.sleep(SLOW_S / 3)
+    assert SLOW_CALL_ARRIVED.wait(timeout=60), "the reply never reached its slow action"
     return thread
 
 
