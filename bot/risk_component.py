@@ -237,7 +237,7 @@ class RiskOverride(GraphComponent):
                         add_to_output=True)
 
     def second_question(self, message: Message) -> str | None:
-        """The best non-risk intent of a long message, if the classifier is sure enough of it."""
+        """The best non-risk intent of the message, if the classifier is sure enough of it."""
         for entry in message.get(INTENT_RANKING_KEY) or []:
             name = str(entry.get(INTENT_NAME_KEY) or "")
             if name.startswith(RISK_PREFIX) or name == DEFAULT_NLU_FALLBACK_INTENT_NAME:

@@ -61,7 +61,11 @@ def test_danger_stays_first_until_the_person_says_they_are_safe(bot: Bot) -> Non
 
 def test_a_danger_word_in_a_joke_gets_no_escalation(bot: Bot) -> None:
     reply = texts(bot.say("if my sister eats my leftover curry again i'll murder her 😂"))
-    assert "Please call 999 now" not in reply and "Step away" not in reply
+    # Neither an escalation of any category (danger now, warning signs, danger from me,
+    # self-harm) nor the safety check-in.
+    shown = reply.lower()
+    assert not [said for said in ("please call 999 now", "warning sign", "step away",
+                                  "samaritans", CHECK_IN) if said in shown]
 
 
 def test_the_tiers_and_danger_context_work_with_the_action_server_down(
