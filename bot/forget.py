@@ -133,20 +133,27 @@ def forgotten_at(store: TrackerStore, sender_id: str) -> float | None:
     return None
 
 
-def _forget_in(store: TrackerStore, sender_id: str) -> bool:
-    """Leaves the tombstone and deletes the conversation in one store; True if there was one."""
+def _mark_in(store: TrackerStore, sender_id: str) -> None:
+    """Leaves the tombstone in one store: saves of the conversation as it was are refused."""
     tombstones = getattr(store, "tombstones", None)
     if isinstance(tombstones, MemoryTombstones):
         tombstones.mark(sender_id)
+    if isinstance(store, RedisTrackerStore):
+        try:
+            store.red.set(tombstone_key(store, sender_id), f"{time.time():.6f}",
+                          ex=int(store.record_exp or MEMORY_TOMBSTONE_S))
+        except RedisError as error:
+            logger.error("could not mark a conversation forgotten in Redis: %s", error)
+
+
+def _forget_in(store: TrackerStore, sender_id: str) -> bool:
+    """Leaves the tombstone and deletes the conversation in one store; True if there was one."""
+    _mark_in(store, sender_id)
     if isinstance(store, InMemoryTrackerStore):
         return store.store.pop(sender_id, None) is not None
     if isinstance(store, RedisTrackerStore):
         try:
-            pipe = store.red.pipeline()
-            pipe.set(tombstone_key(store, sender_id), f"{time.time():.6f}",
-                     ex=int(store.record_exp or MEMORY_TOMBSTONE_S))
-            pipe.delete(store.key_prefix + sender_id)
-            return bool(pipe.execute()[-1])
+            return bool(store.red.delete(store.key_prefix + sender_id))
         except RedisError as error:
             logger.error("could not delete a conversation from Redis: %s", error)
     return False
@@ -171,6 +178,10 @@ async def forget(agent: Agent, sender_id: str) -> bool:
     reply stuck past the lock's lifetime) it forgets at once: the tombstone still refuses
     that reply's save.
     """
+    # Marked before waiting for the lock, so a reply in flight, when it is ready, already sees
+    # that the person was told the chat is forgotten (channels/telegram.py does not send it).
+    for store in stores(agent.tracker_store):
+        _mark_in(store, sender_id)
     try:
         async with agent.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_POLL_S):
             return forget_conversation(agent.tracker_store, sender_id)
