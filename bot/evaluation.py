@@ -228,8 +228,12 @@ def model_replies(model_dir: Path = ROOT / "models") -> Callable[[str], Reply]:
     return reply_to
 
 
-def print_risk(path: Path, report: RiskReport) -> int:
-    """Prints the report; exit code 1 when it misses the file's targets."""
+def print_risk(path: Path, report: RiskReport, summary: bool = False) -> int:
+    """Prints the report; exit code 1 when it misses the file's targets.
+
+    `summary`: the figures without the messages missed, so a held-out file can be measured
+    without its messages being read while tuning.
+    """
     targets = targets_for(path)
     kind = "held-out" if targets is HELD_OUT_TARGETS else "training-derived"
     print(f"== {path} ({kind})")
@@ -247,6 +251,8 @@ def print_risk(path: Path, report: RiskReport) -> int:
           f"  ({len(report.benign_check_ins)}/{report.benign_total},"
           f" target at most {targets.check_in:.2f})")
     print(f"escalated under another risk category: {len(report.other_category)}")
+    if summary:
+        return 0 if targets.met_by(report) else 1
     for category, text, reply in report.misses:
         got = "check-in" if reply.checked_in else reply.intent
         print(f"  MISSED ({category}) -> {got}: {text}")
@@ -501,6 +507,8 @@ def main() -> int:
     f1.add_argument("results_dir", type=Path)
     risk = commands.add_parser("risk", help="risk recall and false escalations of files")
     risk.add_argument("files", type=Path, nargs="+")
+    risk.add_argument("--summary", action="store_true",
+                      help="figures only, no missed messages (for held-out files)")
     tune = commands.add_parser("tune-risk", help="risk thresholds from a development file")
     tune.add_argument("file", type=Path, nargs="?", default=ROOT / "tests/data/risk_dev.yml")
     tune.add_argument("--false-escalations", type=float, default=FALSE_ESCALATION_TARGET)
@@ -519,7 +527,8 @@ def main() -> int:
     if args.command == "conversations":
         return print_conversations(run_conversations(args.file))
     reply_to = model_replies()
-    results = [print_risk(path, evaluate_risk(path, reply_to)) for path in args.files]
+    results = [print_risk(path, evaluate_risk(path, reply_to), args.summary)
+               for path in args.files]
     return max(results)
 
 
