@@ -49,7 +49,7 @@ from bot import risk_model
 from bot.fingerprint import source_fingerprint
 from bot.intent_classifier import embedding
 from bot.risk import Assessment, RiskDetector, default_detector
-from bot.risk_model import NONE, RiskHead, RiskScore, load_corpus, pieces
+from bot.risk_model import NONE, RiskHead, RiskScore, load_corpus, pieces, with_benign_pieces
 from bot.sentence_encoder import shared_encoder
 
 logger = logging.getLogger(__name__)
@@ -251,10 +251,11 @@ class RiskOverride(GraphComponent):
 
 
 def training_examples(config: dict[str, Any], data: TrainingData) -> list[tuple[str, str]]:
-    """(text, label) pairs: the corpus, then every intent example.
+    """(text, label) pairs: the corpus, then every intent example, then benign sentences.
 
     A risk intent's examples count as its category, any other intent's as "none", so the
-    campaign's own questions teach what is not risk.
+    campaign's own questions teach what is not risk. The sentences of long benign examples
+    are added as benign (`with_benign_pieces`).
     """
     examples = load_corpus(_corpus_dir(config))
     for message in data.intent_examples:
@@ -262,7 +263,7 @@ def training_examples(config: dict[str, Any], data: TrainingData) -> list[tuple[
         if text and intent:
             examples.append((text, intent.removeprefix(RISK_PREFIX)
                              if intent.startswith(RISK_PREFIX) else NONE))
-    return examples
+    return with_benign_pieces(examples)
 
 
 def _corpus_dir(config: dict[str, Any]) -> Path:
