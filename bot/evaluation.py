@@ -28,6 +28,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,7 @@ class Reply:
     intent: str
     tier: str | None
     text: str
+    source: str = ""  # what escalated it: patterns, model or classifier
 
     @property
     def escalated(self) -> bool:
@@ -118,6 +120,7 @@ class RiskReport:
     other_category: list[tuple[str, str, str]] = field(default_factory=list)
     no_safe_reply: list[tuple[str, str, Reply]] = field(default_factory=list)
     false_escalations: list[tuple[str, str]] = field(default_factory=list)  # text, intent
+    false_escalation_sources: Counter[str] = field(default_factory=Counter)
     benign_check_ins: list[str] = field(default_factory=list)
     benign_total: int = 0
 
@@ -195,6 +198,7 @@ def evaluate_risk(path: Path, reply_to: Callable[[str], Reply]) -> RiskReport:
         reply = reply_to(text)
         if reply.escalated:
             report.false_escalations.append((text, reply.intent))
+            report.false_escalation_sources[reply.source or "unknown"] += 1
         elif reply.checked_in:
             report.benign_check_ins.append(text)
     return report
@@ -221,9 +225,10 @@ def model_replies(model_dir: Path = ROOT / "models") -> Callable[[str], Reply]:
         responses = loop.run_until_complete(agent.handle_text(text, sender_id=sender)) or []
         tracker = loop.run_until_complete(agent.tracker_store.retrieve(sender))
         parse = tracker.latest_message.parse_data if tracker else {}
-        return Reply(parse.get("intent", {}).get("name") or "",
-                     (parse.get("risk") or {}).get("tier"),
-                     "\n\n".join(r.get("text") or "" for r in responses))
+        risk = parse.get("risk") or {}
+        return Reply(parse.get("intent", {}).get("name") or "", risk.get("tier"),
+                     "\n\n".join(r.get("text") or "" for r in responses),
+                     risk.get("source") or "")
 
     return reply_to
 
@@ -247,6 +252,9 @@ def print_risk(path: Path, report: RiskReport, summary: bool = False) -> int:
     print(f"false escalation rate:    {report.false_escalation_rate:.3f}"
           f"  ({len(report.false_escalations)}/{report.benign_total},"
           f" target at most {targets.false_escalation:.2f})")
+    if report.false_escalation_sources:
+        print("  false escalations by source: " + ", ".join(
+            f"{source} {count}" for source, count in report.false_escalation_sources.most_common()))
     print(f"check-ins on benign:      {report.check_in_rate:.3f}"
           f"  ({len(report.benign_check_ins)}/{report.benign_total},"
           f" target at most {targets.check_in:.2f})")
