@@ -263,7 +263,7 @@ def risk_training_examples() -> list[tuple[str, str]]:
     """What the risk component trains on, read as `rasa train` reads it."""
     from rasa.shared.importers.importer import TrainingDataImporter
 
-    from bot.risk_component import training_examples
+    from bot.nlu.risk_override import training_examples
 
     data = TrainingDataImporter.load_from_dict(
         training_data_paths=[str(ROOT / "data")], domain_path=str(ROOT / "domain.yml")
@@ -273,7 +273,7 @@ def risk_training_examples() -> list[tuple[str, str]]:
 
 def risk_settings() -> dict:
     """The risk component's settings in config.yml, over its defaults."""
-    from bot.risk_component import RiskOverride
+    from bot.nlu.risk_override import RiskOverride
 
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     entry = next(c for c in config["pipeline"] if c["name"].endswith("RiskOverride"))

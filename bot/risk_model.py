@@ -11,7 +11,7 @@ embedding of the whole message dilutes it. A long message's sentences are scored
 gets the highest risk any of them shows. The number of pieces is capped, so a message's cost
 is bounded.
 
-No Rasa here: bot/risk_component.py trains and runs it inside the NLU pipeline, and
+No Rasa here: bot/nlu/risk_override.py trains and runs it inside the NLU pipeline, and
 bot/evaluation.py uses it directly.
 """
 

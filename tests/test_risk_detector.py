@@ -11,7 +11,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.evaluation import load_risk_file
 from bot.risk import RiskDetector, default_detector
-from bot.risk_component import RiskOverride
+from bot.nlu.risk_override import RiskOverride
 
 ROOT = Path(__file__).resolve().parent.parent
 

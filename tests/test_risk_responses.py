@@ -50,6 +50,6 @@ def test_gsm7_counts_extension_characters_twice_and_rejects_curly_quotes():
 
 def test_risk_component_is_last_and_shares_the_fallback_threshold():
     pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
-    assert pipeline[-1]["name"] == "bot.risk_component.RiskOverride"
+    assert pipeline[-1]["name"] == "bot.nlu.risk_override.RiskOverride"
     fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
     assert pipeline[-1]["fallback_threshold"] == fallback["threshold"]

@@ -45,7 +45,7 @@ def test_importing_the_pipeline_components_replaces_nothing() -> None:
     done = run_python(
         "from rasa.engine.runner.dask import DaskGraphRunner\n"
         "run = DaskGraphRunner.run\n"
-        "import bot.intent_classifier, bot.risk_component, bot.sentence_featurizer\n"
+        "import bot.nlu.intent_classifier, bot.nlu.risk_override, bot.nlu.sentence_featurizer\n"
         "import bot.risk_policy, bot.tracker_store, bot.redis_lock_store\n"
         "assert DaskGraphRunner.run is run, 'replaced on import'\n"
         "import bot.rasa_speedups\n"

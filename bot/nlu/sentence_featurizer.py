@@ -1,6 +1,6 @@
 """The Rasa NLU component that gives each message its sentence embedding (bot.sentence_encoder).
 
-The intent classifier (bot/intent_classifier.py) reads this dense sentence-level feature next to
+The intent classifier (bot/nlu/intent_classifier.py) reads this dense sentence-level feature next to
 the word and character counts; only sentence-level features are used, so no per-token vectors
 are needed. Measured with `make eval`: docs/nlu-evaluation.md.
 """
@@ -19,8 +19,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import sentence_encoder
-from bot.capped_tokenizer import featurized_text
-from bot.fingerprint import source_fingerprint
+from bot.nlu.capped_tokenizer import featurized_text
+from bot.nlu.fingerprint import source_fingerprint
 from bot.sentence_encoder import shared_encoder
 
 

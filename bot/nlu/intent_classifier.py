@@ -3,7 +3,7 @@
 Why not DIET: with about 25 examples for each of 56 intents, DIET learnt the training data by
 heart (train F1 0.99) and generalised poorly (5-fold cross-validation macro-F1 0.634, and 0.648
 with sentence embeddings added). A multinomial logistic regression over the same word and
-character counts plus the sentence embedding (bot/sentence_featurizer.py) generalises much
+character counts plus the sentence embedding (bot/nlu/sentence_featurizer.py) generalises much
 better (docs/nlu-evaluation.md), trains in seconds instead of minutes and answers without a
 TensorFlow call.
 
@@ -25,7 +25,7 @@ A regression always picks some intent, even for "zxqv blorp" or "hmm", and the e
 keyboard-mash is not far enough from real messages to tell them apart. So the classifier
 abstains (every confidence 0, so the FallbackClassifier answers "Sorry, I didn't understand"
 with the menu and 999) when not one word of the message occurs in any training example. Risk
-detection does not depend on this: bot.risk_component reads the text itself.
+detection does not depend on this: bot.nlu.risk_override reads the text itself.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
-from bot.fingerprint import source_fingerprint
+from bot.nlu.fingerprint import source_fingerprint
 
 logger = logging.getLogger(__name__)
 

@@ -46,8 +46,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import risk_model
-from bot.fingerprint import source_fingerprint
-from bot.intent_classifier import embedding
+from bot.nlu.fingerprint import source_fingerprint
+from bot.nlu.intent_classifier import embedding
 from bot.risk import Assessment, RiskDetector, default_detector
 from bot.risk_model import NONE, RiskHead, RiskScore, load_corpus, pieces
 from bot.sentence_encoder import shared_encoder

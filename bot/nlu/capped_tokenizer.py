@@ -5,9 +5,9 @@ tokens, and a sentence embedding from its text. A 1,000-character message cost a
 short one (the encoder alone 80-97 ms at 256 word pieces), so a flood of long messages could
 delay everyone else's answers. No training example is longer than 14 words, so the first
 MAX_WORDS words say what a message is about; the featurizers see only those (the count
-featurizers read the tokens, bot/sentence_featurizer.py encodes `featurized_text`).
+featurizers read the tokens, bot/nlu/sentence_featurizer.py encodes `featurized_text`).
 
-The message's text itself is left whole: the risk check (bot/risk_component.py) reads all of
+The message's text itself is left whole: the risk check (bot/nlu/risk_override.py) reads all of
 it, so a threat at the end of a long message is still escalated.
 """
 
