@@ -19,9 +19,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.evaluation import load_risk_file, risk_settings
-from bot.risk import default_detector
+from bot.risk.detector import default_detector
 from bot.nlu.risk_override import HEAD_FILE, RiskOverride
-from bot.risk_model import head_from_model
+from bot.risk.model import head_from_model
 from bot.nlu.sentence_featurizer import SentenceEmbeddingFeaturizer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -289,8 +289,8 @@ def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
     """
     import numpy as np
 
-    from bot.risk import default_detector
-    from bot.risk_model import CATEGORIES, RiskHead, pieces
+    from bot.risk.detector import default_detector
+    from bot.risk.model import CATEGORIES, RiskHead, pieces
     from bot.sentence_encoder import shared_encoder
 
     settings = risk_settings()

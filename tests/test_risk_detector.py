@@ -10,7 +10,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.evaluation import load_risk_file
-from bot.risk import RiskDetector, default_detector
+from bot.risk.detector import RiskDetector, default_detector
 from bot.nlu.risk_override import RiskOverride
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot.evaluation import load_risk_file
-from bot.risk_model import (
+from bot.risk.model import (
     CATEGORIES,
     MAX_PIECES,
     NONE,

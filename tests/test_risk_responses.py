@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot import gsm7
-from bot.risk import PRIORITY
+from bot.risk.detector import PRIORITY
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

@@ -1,8 +1,8 @@
 """The Rasa NLU component that decides, last in the pipeline, whether a message shows risk.
 
 Three signals, so escalation never rests on one model (../shared/design.md, decision 2):
-- the deterministic detector (bot/risk.py): a matched risk phrase escalates at once;
-- the semantic risk model (bot/risk_model.py), trained here on `content/risk_corpus/` plus the
+- the deterministic detector (bot/risk/detector.py): a matched risk phrase escalates at once;
+- the semantic risk model (bot/risk/model.py), trained here on `content/risk_corpus/` plus the
   intent examples (risk intents as their category, every other intent as "none"), scored on
   each sentence of the message;
 - the intent classifier's own `risk_*` prediction, when confident and not cleared by the
@@ -45,11 +45,11 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import risk_model
+from bot.risk import model as risk_model
 from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.intent_classifier import embedding
-from bot.risk import Assessment, RiskDetector, default_detector
-from bot.risk_model import NONE, RiskHead, RiskScore, load_corpus, pieces
+from bot.risk.detector import Assessment, RiskDetector, default_detector
+from bot.risk.model import NONE, RiskHead, RiskScore, load_corpus, pieces
 from bot.sentence_encoder import shared_encoder
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ RISK_PREFIX = "risk_"
 HIGH = "high"
 UNCERTAIN = "uncertain"
 HEAD_FILE = "risk_head.joblib"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Intents whose answer adds nothing after an escalation (greetings, yes/no, the menu, flows).
 NOT_WORTH_ADDING = frozenset({
     "greet", "goodbye", "thanks", "affirm", "deny", "unsure", "stop", "help_menu", "get_help",

@@ -4,7 +4,7 @@ Why: a phrase list only knows the words someone wrote into it, and people in a c
 danger in their own words ("he went to the shed for the axe", "I don't want to wake up"). A
 sentence embedding places those near the corpus's examples of the same situation, so a
 logistic regression over it (the six risk categories plus "none") generalises where the
-patterns cannot. The deterministic detector (bot/risk.py) stays as the floor.
+patterns cannot. The deterministic detector (bot/risk/detector.py) stays as the floor.
 
 Why per sentence: in a long message the risk is often one sentence among several, and an
 embedding of the whole message dilutes it. A long message's sentences are scored too, and it

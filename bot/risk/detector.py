@@ -34,7 +34,7 @@ from spacy.matcher import Matcher
 from spacy.matcher.levenshtein import levenshtein
 from spacy.tokens import Doc
 
-PATTERNS_PATH = Path(__file__).resolve().parent.parent / "data" / "risk_patterns.yml"
+PATTERNS_PATH = Path(__file__).resolve().parents[2] / "data" / "risk_patterns.yml"
 
 # When a message matches several categories, the first here answers: a child at risk or a sexual
 # assault gets its own advice (which opens with 999) rather than the general danger-now answer.
