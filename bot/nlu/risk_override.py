@@ -12,10 +12,10 @@ Three tiers come out:
 - high: the intent becomes `risk_<category>` with full confidence, first in `intent_ranking`, so
   the FallbackClassifier (which ran before) cannot turn an emergency into `nlu_fallback`; rules
   answer it with a domain response. When the message also asked something else (the classifier
-  is sure enough of a topic), that intent is kept as `risk.also`, and bot/risk_policy.py answers
+  is sure enough of a topic), that intent is kept as `risk.also`, and bot/policies/risk_policy.py answers
   it after the escalation;
 - uncertain: the classifier's intent stands (a risk guess it made is demoted), and `risk.tier`
-  says "uncertain": bot/risk_policy.py adds the safety check-in after the answer;
+  says "uncertain": bot/policies/risk_policy.py adds the safety check-in after the answer;
 - none: nothing changes, except that a risk intent the classifier guessed is demoted.
 
 The thresholds are chosen on tests/data/risk_dev.yml (docs/risk-model.md). The parse data's
