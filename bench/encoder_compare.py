@@ -29,7 +29,7 @@ all-mpnet-base-v2 comes as a zip split into five wheels (input/all-mpnet-base-v2
 model.safetensors against the SHA-256 of the upstream file.
 
 `--project-onnx` (run with the project's .venv/bin/python, no PyTorch) times the production
-encoder (bot.sentence_encoder, ONNX Runtime, one thread) on the same sentences, for reference.
+encoder (bot.encoder.minilm, ONNX Runtime, one thread) on the same sentences, for reference.
 """
 
 from __future__ import annotations
@@ -441,11 +441,11 @@ def costs(names: Sequence[str], data: Data, count: int,
 
 def project_onnx_cost(data: Data, count: int, rounds: int) -> dict[str, object]:
     """The production encoder (ONNX Runtime, one thread); needs the project's .venv."""
-    from bot.sentence_encoder import shared_encoder
+    from bot.encoder.minilm import shared_encoder
 
     encoder = shared_encoder()
     return {**time_encoder(encoder.encode, cost_sentences(data, count), rounds),
-            "runtime": "bot.sentence_encoder (ONNX Runtime, 1 thread)"}
+            "runtime": "bot.encoder.minilm (ONNX Runtime, 1 thread)"}
 
 
 # ---------------------------------------------------------------------------------------- report

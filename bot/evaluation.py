@@ -291,7 +291,7 @@ def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
 
     from bot.risk.detector import default_detector
     from bot.risk.model import CATEGORIES, RiskHead, pieces
-    from bot.sentence_encoder import shared_encoder
+    from bot.encoder.minilm import shared_encoder
 
     settings = risk_settings()
     encode = shared_encoder().encode

@@ -17,7 +17,7 @@ from bot.risk.model import (
     load_corpus,
     pieces,
 )
-from bot.sentence_encoder import shared_encoder
+from bot.encoder.minilm import shared_encoder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "content" / "risk_corpus"

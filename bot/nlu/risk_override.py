@@ -50,7 +50,7 @@ from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.intent_classifier import embedding
 from bot.risk.detector import Assessment, RiskDetector, default_detector
 from bot.risk.model import NONE, RiskHead, RiskScore, load_corpus, pieces
-from bot.sentence_encoder import shared_encoder
+from bot.encoder.minilm import shared_encoder
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The Rasa NLU component that gives each message its sentence embedding (bot.sentence_encoder).
+"""The Rasa NLU component that gives each message its sentence embedding (bot.encoder.minilm).
 
 The intent classifier (bot/nlu/intent_classifier.py) reads this dense sentence-level feature next to
 the word and character counts; only sentence-level features are used, so no per-token vectors
@@ -18,10 +18,10 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import sentence_encoder
+from bot.encoder import minilm as sentence_encoder
 from bot.nlu.capped_tokenizer import featurized_text
 from bot.nlu.fingerprint import source_fingerprint
-from bot.sentence_encoder import shared_encoder
+from bot.encoder.minilm import shared_encoder
 
 
 @DefaultV1Recipe.register(
