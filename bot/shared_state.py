@@ -21,7 +21,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sanic import Sanic
 
-from bot.forget import stores
+from bot.stores.forget import stores
 from bot.recent import Recent
 
 logger = logging.getLogger(__name__)

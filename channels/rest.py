@@ -32,7 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.forget import stores
+from bot.stores.forget import stores
 from bot.user_text import button_payloads, typed_text, valid_text
 from channels.limits import cap_request_size, within_limits
 from channels.never_silent import OnNewMessage, never_silent

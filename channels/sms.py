@@ -27,7 +27,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import pseudonym
-from bot.forget import forget
+from bot.stores.forget import forget
 from bot.optout import OptOutList
 from bot.shared_state import StateFor
 from bot.sms_format import format_reply

@@ -39,7 +39,7 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
 from bot import pseudonym
-from bot.forget import forget, forgotten_at
+from bot.stores.forget import forget, forgotten_at
 from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector

@@ -38,7 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import pseudonym
-from bot.forget import forget, forgotten_at
+from bot.stores.forget import forget, forgotten_at
 from bot.insights.tally import QUICK_EXIT_EVENT
 from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text

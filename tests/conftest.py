@@ -126,7 +126,7 @@ REST_TOKEN = "test-rest-token"  # servers that need one (as deployed) are given 
 # except where a test sets them.
 NO_CLIENT_LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "1000000", "CLIENT_BURST": "1000000",
                     "CLIENT_IN_FLIGHT": "1000000", "SERVER_IN_FLIGHT": "1000000"}
-IN_MEMORY_STORE = "tracker_store:\n  type: bot.tracker_store.ForgettingInMemoryTrackerStore\n"
+IN_MEMORY_STORE = "tracker_store:\n  type: bot.stores.tracker_store.ForgettingInMemoryTrackerStore\n"
 
 
 def start_rasa(

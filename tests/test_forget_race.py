@@ -25,8 +25,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 
 from bot import launcher, pseudonym
-from bot.forget import forget
-from bot.tracker_store import ForgettingInMemoryTrackerStore
+from bot.stores.forget import forget
+from bot.stores.tracker_store import ForgettingInMemoryTrackerStore
 from tests import test_redis
 from tests import test_sms as sms_tests
 from tests import test_telegram as telegram_tests

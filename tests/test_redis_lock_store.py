@@ -1,4 +1,4 @@
-"""The conversation lock (bot/redis_lock_store.py) in the real Redis on 127.0.0.1:6379.
+"""The conversation lock (bot/stores/redis_lock_store.py) in the real Redis on 127.0.0.1:6379.
 
 One conversation's messages are answered one at a time and in the order they came, even when
 several workers (here: threads, each with its own connection, as processes would have) ask for
@@ -16,7 +16,7 @@ import pytest
 import redis
 from rasa.core.lock_store import LockError
 
-from bot.redis_lock_store import AtomicRedisLockStore
+from bot.stores.redis_lock_store import AtomicRedisLockStore
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

@@ -46,7 +46,7 @@ def test_importing_the_pipeline_components_replaces_nothing() -> None:
         "from rasa.engine.runner.dask import DaskGraphRunner\n"
         "run = DaskGraphRunner.run\n"
         "import bot.nlu.intent_classifier, bot.nlu.risk_override, bot.nlu.sentence_featurizer\n"
-        "import bot.policies.risk_policy, bot.tracker_store, bot.redis_lock_store\n"
+        "import bot.policies.risk_policy, bot.stores.tracker_store, bot.stores.redis_lock_store\n"
         "assert DaskGraphRunner.run is run, 'replaced on import'\n"
         "import bot.rasa_speedups\n"
         "assert DaskGraphRunner.run is run and not bot.rasa_speedups.installed()\n")

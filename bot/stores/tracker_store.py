@@ -20,7 +20,7 @@ tests/test_tracker_store.py holds it to Rasa's store on the same conversations i
 what is stored, what is read back, what the broker is sent.
 
 Both stores here refuse to save a conversation that began before it was forgotten (its
-tombstone, bot/forget.py), so a reply in flight cannot write a forgotten conversation back.
+tombstone, bot/stores/forget.py), so a reply in flight cannot write a forgotten conversation back.
 
 Both also bound a conversation's length. Every message reads and writes the whole conversation,
 so one grown to 1,100 messages (3 MB) took 1-1.3 s a message while others waited. Past
@@ -41,7 +41,7 @@ from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.forget import MemoryTombstones, begun_before, tombstone_key
+from bot.stores.forget import MemoryTombstones, begun_before, tombstone_key
 
 logger = logging.getLogger(__name__)
 
