@@ -141,7 +141,7 @@ def measure(setup: Setup, levels: tuple[int, ...], per_level: int,
         Path(endpoints).write_text(text)
         env["INSIGHTS_DB_URL"] = f"sqlite:///{OUT / 'insights.sqlite'}"
     start = time.monotonic()
-    # Stock is served as Rasa ships it; ours with bot/rasa_speedups.py, as `make run` serves it.
+    # Stock is served as Rasa ships it; ours with bot/rasa_patches.py, as `make run` serves it.
     server = subprocess.Popen(launcher.rasa_server_command(PORT, endpoints, setup.model,
                                                            speedups=setup.name != "stock"),
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

@@ -5,7 +5,7 @@
 beside `make run`), with the action server of `make run` if it is up, or one of its own.
 
 Every Rasa server is started through bot/serve.py, which replaces the Rasa internals in
-bot/rasa_speedups.py before Rasa starts; the action server is plain `rasa run actions`.
+bot/rasa_patches.py before Rasa starts; the action server is plain `rasa run actions`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""bot.rasa_speedups gives exactly Rasa's answers: the same responses pass, the same fail.
+"""bot.rasa_patches gives exactly Rasa's answers: the same responses pass, the same fail.
 
 The originals are restated here from Rasa 3.6.21 (rasa/core/actions/action.py,
 rasa/shared/core/events.py and rasa/engine/runner/dask.py) as the oracle, since the installed
@@ -22,15 +22,15 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import Event, Restarted
 from rasa.shared.utils.common import all_subclasses
 
-from bot import rasa_speedups
+from bot import rasa_patches
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _installed() -> Any:
     """The replacements, as bot.serve installs them in a Rasa server; Rasa's own afterwards."""
-    assert rasa_speedups.install()
+    assert rasa_patches.install()
     yield
-    rasa_speedups.uninstall()
+    rasa_patches.uninstall()
 
 
 VALID: list[dict[str, Any]] = [

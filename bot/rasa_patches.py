@@ -9,7 +9,7 @@ Found with `python -m bench.profile` (docs/benchmarks.md, "Where the time goes")
   the `event` name with `const`, so every event was checked against all 23 (7 ms for the ten
   events of a form reset). We check the schema once, keep the validators, and check each event
   against the one kind its name can match: the only one that can pass, so the same answers pass
-  and the same fail (tests/test_rasa_speedups.py holds this against Rasa's own check).
+  and the same fail (tests/test_rasa_patches.py holds this against Rasa's own check).
 - Every stored event is turned back into an object by looking its type up among all of `Event`'s
   subclasses, found by walking the class tree again for each event. We keep the name-to-class
   table, and walk the tree again only for a name it does not know (a class imported later).
@@ -202,9 +202,9 @@ def install(rasa_version: str = INSTALLED_RASA) -> bool:
     """
     if rasa_version != RASA_VERSION:
         logger.warning(
-            "Rasa %s is not the %s bot/rasa_speedups.py was written for: Rasa's internals are "
+            "Rasa %s is not the %s bot/rasa_patches.py was written for: Rasa's internals are "
             "NOT replaced and the server runs at Rasa's own speed. Check the replacements "
-            "against this Rasa (tests/test_rasa_speedups.py), then update RASA_VERSION.",
+            "against this Rasa (tests/test_rasa_patches.py), then update RASA_VERSION.",
             rasa_version, RASA_VERSION,
         )
         return False
@@ -216,7 +216,7 @@ def install(rasa_version: str = INSTALLED_RASA) -> bool:
         _originals[(owner, name)] = owner.__dict__[name]
         setattr(owner, name, replacement)
     logger.info(
-        "replaced %d Rasa %s internals for speed (bot/rasa_speedups.py): %s; BLAS and OpenMP "
+        "replaced %d Rasa %s internals for speed (bot/rasa_patches.py): %s; BLAS and OpenMP "
         "limited to one thread", len(REPLACEMENTS), RASA_VERSION,
         ", ".join(f"{owner.__name__}.{name}" for owner, name, _ in REPLACEMENTS),
     )
