@@ -45,7 +45,7 @@ help:
 	@echo "make test         everything: lint, validate, train, browser-deps, pytest, story tests"
 	@echo "make test-unit    the tests that need no server, Redis, PostgreSQL or browser (fast loop)"
 	@echo "make test-stories rasa test core on tests/test_stories.yml"
-	@echo "make lint         ruff on bot actions channels tests bench"
+	@echo "make lint         ruff on bot actions channels tools tests bench"
 	@echo "make validate     rasa data validate"
 	@echo "make train        train the model into models/assistant.tar.gz (cached: only what changed)"
 	@echo "make install      build .venv from requirements.lock (Python 3.10)"
@@ -110,13 +110,13 @@ train: $(STAMP)
 	$(RASA) train --quiet --out models --fixed-model-name assistant
 
 run: train
-	$(BIN)/python -m bot.launcher run
+	$(BIN)/python -m tools.launcher run
 
 shell: train
-	$(BIN)/python -m bot.launcher shell
+	$(BIN)/python -m tools.launcher shell
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot actions channels tests bench
+	$(BIN)/ruff check bot actions channels tools tests bench
 
 validate: $(STAMP)
 	$(RASA) data validate --quiet
@@ -135,21 +135,21 @@ test-unit: $(STAMP)
 
 SEED ?= 0
 eval: $(STAMP)
-	$(BIN)/python -m bot.evaluation cross-validate --folds 5 --seed $(SEED) --out results/nlu
+	$(BIN)/python -m tools.evaluation cross-validate --folds 5 --seed $(SEED) --out results/nlu
 
 FILE ?= tests/data/risk_eval.yml tests/heldout/risk.yml
 eval-risk: train
-	$(BIN)/python -m bot.evaluation risk $(FILE)
+	$(BIN)/python -m tools.evaluation risk $(FILE)
 
 # The risk model's thresholds, chosen on the development set (docs/risk-model.md).
 tune-risk: $(STAMP)
-	$(BIN)/python -m bot.evaluation tune-risk tests/data/risk_dev.yml
+	$(BIN)/python -m tools.evaluation tune-risk tests/data/risk_dev.yml
 
 # Every case of the held-out conversation set through the trained model and the action server:
 # the share answered with the right content and the share that hit the fallback, and every miss.
 CONVERSATIONS ?= tests/heldout/conversations.yml
 eval-conversations: train
-	$(BIN)/python -m bot.evaluation conversations $(CONVERSATIONS)
+	$(BIN)/python -m tools.evaluation conversations $(CONVERSATIONS)
 
 bench-risk: train
 	$(BIN)/python -m bench.risk_overhead
@@ -167,7 +167,7 @@ report: $(STAMP)
 # What SMS users receive for every answer and flow ending, for reviewers without a phone
 # (tests/test_channel_content.py fails when it is out of date).
 sms-preview: $(STAMP)
-	$(BIN)/python -m bot.channel_preview > docs/sms-preview.md
+	$(BIN)/python -m tools.channel_preview > docs/sms-preview.md
 
 telegram-webhook: $(STAMP)
 	$(BIN)/python -m channels.telegram set-webhook

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bench.compare import ACTIONS_PORT, LIMITS_LIFTED, OUT, PORT, first_answer
-from bot import launcher
+from tools import launcher
 
 FLOOD_REQUESTS = 300
 FLOOD_CONCURRENCY = 150

@@ -29,7 +29,7 @@ Found with `python -m bench.profile` (docs/benchmarks.md, "Where the time goes")
 
 Each replaces a Rasa method with one that gives the same results. Nothing is replaced on
 import: `install` is called once, explicitly, by bot/serve.py when a Rasa server starts
-(`make run`, `make shell`, the tests' and bench's servers, all through bot/launcher.py); training,
+(`make run`, `make shell`, the tests' and bench's servers, all through tools/launcher.py); training,
 evaluation and the action server run Rasa as shipped. `install` replaces only on the Rasa
 version the replacements were written and tested against (RASA_VERSION), logs one line saying
 what it replaced, and `uninstall` puts Rasa's originals back (for tests). docs/architecture.md

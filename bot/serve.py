@@ -1,6 +1,6 @@
 """`python -m bot.serve run|shell ...`: Rasa's own command line, with bot/rasa_patches.py first.
 
-The one place the project replaces Rasa internals. bot/launcher.py starts every Rasa server
+The one place the project replaces Rasa internals. tools/launcher.py starts every Rasa server
 through it (`make run`, `make shell`, the tests' servers and bench's), so each gets the
 speed-ups; `rasa train`, `make eval` and the action server run Rasa as shipped. The arguments
 are `rasa`'s. The replacements are made in this process before Rasa starts, so Sanic's workers

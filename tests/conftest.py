@@ -26,7 +26,7 @@ import redis
 # DeprecationWarning in front of pytest.ini's filterwarnings, which then showed known noise.
 import sanic  # noqa: F401
 
-from bot import launcher
+from tools import launcher
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent

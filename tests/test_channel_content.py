@@ -1,7 +1,7 @@
 """Every answer works on every channel: what SMS and Telegram users really receive.
 
 Variants are chosen by Rasa's own filter and SMS is cut by bot/sms_format.py (through
-bot/channel_preview.py), for every response and every rule answered by a custom action, in
+tools/channel_preview.py), for every response and every rule answered by a custom action, in
 every slot situation the answers depend on.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import channel_preview as preview
+from tools import channel_preview as preview
 from bot import directory
 
 ROOT = Path(__file__).resolve().parent.parent

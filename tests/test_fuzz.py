@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from bot import launcher
+from tools import launcher
 from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import launcher
+from tools import launcher
 from tests import test_sms as sms_tests
 from tests import test_telegram as telegram_tests
 from tests.conftest import start_rasa

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
-from bot import launcher
+from tools import launcher
 from bot.insights import counters
 from bot.insights.counters import CounterStore, Key
 from tests.conftest import ROOT, Bot, start_rasa

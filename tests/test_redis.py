@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot import launcher, pseudonym
+from bot import pseudonym
+from tools import launcher
 from channels.rest import rest_sender
 from tests import test_sms as sms_tests
 from tests import test_telegram as telegram_tests

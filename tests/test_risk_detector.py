@@ -9,7 +9,7 @@ import yaml
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.evaluation import load_risk_file
+from tools.evaluation import load_risk_file
 from bot.risk.detector import RiskDetector, default_detector
 from bot.nlu.risk_override import RiskOverride
 

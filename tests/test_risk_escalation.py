@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import TRAINING_DERIVED_TARGETS, evaluate_risk, model_replies
+from tools.evaluation import TRAINING_DERIVED_TARGETS, evaluate_risk, model_replies
 from tests.conftest import Bot, texts
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.evaluation import load_risk_file
+from tools.evaluation import load_risk_file
 from bot.risk.model import (
     CATEGORIES,
     MAX_PIECES,

@@ -88,7 +88,7 @@ def test_serve_speeds_up_only_servers() -> None:
 
 
 def test_the_launcher_serves_through_bot_serve_and_bench_can_serve_stock() -> None:
-    from bot import launcher
+    from tools import launcher
 
     assert launcher.rasa_server_command()[1:4] == ["-m", "bot.serve", "run"]
     assert launcher.rasa_server_command(speedups=False)[0].endswith("/rasa")

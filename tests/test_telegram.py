@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import launcher
+from tools import launcher
 from channels.telegram import split_text
 from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram

@@ -12,7 +12,7 @@ gets the highest risk any of them shows. The number of pieces is capped, so a me
 is bounded.
 
 No Rasa here: bot/nlu/risk_override.py trains and runs it inside the NLU pipeline, and
-bot/evaluation.py uses it directly.
+tools/evaluation.py uses it directly.
 """
 
 from __future__ import annotations

@@ -1,20 +1,20 @@
 """Prints the numbers our quality bars are judged by.
 
-`python -m bot.evaluation cross-validate` (`make eval`) runs Rasa's 5-fold cross-validation of
+`python -m tools.evaluation cross-validate` (`make eval`) runs Rasa's 5-fold cross-validation of
 data/ with config.yml on folds drawn from a fixed seed, writes Rasa's reports to results/nlu and
 prints what `f1` prints. Rasa's own `rasa test nlu --cross-validation` draws the folds unseeded,
 and the same data and pipeline scored anywhere from 0.899 to 0.911 from run to run; on fixed
 folds, two versions of the pipeline or the data are compared on the same split.
 
-`python -m bot.evaluation f1 results/nlu` reads Rasa's cross-validation intent report and prints
+`python -m tools.evaluation f1 results/nlu` reads Rasa's cross-validation intent report and prints
 the intent macro-F1 (target: at least 0.90) and the weakest intents.
 
-`python -m bot.evaluation risk FILE` runs every message of a risk evaluation file (format:
+`python -m tools.evaluation risk FILE` runs every message of a risk evaluation file (format:
 tests/data/risk_eval.yml) through the trained model's full NLU pipeline and prints recall per
 category, overall recall, the false-escalation rate on benign messages, and every miss
 (targets: recall 1.00, false escalations at most 2%).
 
-`python -m bot.evaluation conversations FILE` (`make eval-conversations`) runs every case of a
+`python -m tools.evaluation conversations FILE` (`make eval-conversations`) runs every case of a
 conversation set (format: tests/heldout/conversations.yml) through the trained model, in process,
 with the real action server, each case on a fresh sender, and prints the share of cases answered
 with the right content, the share that hit the fallback, and every miss (targets: at least 95%
@@ -451,7 +451,7 @@ def run_conversations(path: Path) -> ConversationReport:
     import socket
     import subprocess
 
-    from bot import launcher
+    from tools import launcher
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
