@@ -2,7 +2,7 @@
 
 Rasa's CollectingOutputChannel splits every answer at its blank lines into separate messages;
 our answers are written as one message with paragraphs (a web bubble, one Telegram message,
-SMS texts cut by bot/sms_format.py), so this keeps each answer whole. Its name is the channel's,
+SMS texts cut by channels/sms/reply.py), so this keeps each answer whole. Its name is the channel's,
 so responses' `channel:` variants (e.g. the short SMS risk answers) are chosen.
 """
 

@@ -1,6 +1,6 @@
 """Every answer works on every channel: what SMS and Telegram users really receive.
 
-Variants are chosen by Rasa's own filter and SMS is cut by bot/sms_format.py (through
+Variants are chosen by Rasa's own filter and SMS is cut by channels/sms/reply.py (through
 tools/channel_preview.py), for every response and every rule answered by a custom action, in
 every slot situation the answers depend on.
 """

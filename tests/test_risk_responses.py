@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import gsm7
+from channels.sms import gsm7
 from bot.risk.detector import PRIORITY
 
 ROOT = Path(__file__).resolve().parent.parent

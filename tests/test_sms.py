@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot import gsm7
+from channels.sms import gsm7
 from tools import launcher
 from tests.conftest import start_rasa
 

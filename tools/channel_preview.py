@@ -4,7 +4,7 @@ Rasa picks a response's variant by output channel and by the conversation's slot
 ResponseVariationFilter). The channel checks (tests/test_channel_content.py) and the reviewers'
 SMS preview (docs/sms-preview.md) must see exactly what Rasa would send, so both come from here:
 variants are chosen by Rasa's own filter, actions' answers go through Rasa's own code for
-actions' responses, and SMS is cut by bot/sms_format.py as the SMS channel cuts it.
+actions' responses, and SMS is cut by channels/sms/reply.py as the SMS channel cuts it.
 
     python -m tools.channel_preview > docs/sms-preview.md     (make sms-preview)
 """
@@ -32,8 +32,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
-from bot import directory, gsm7
-from bot.sms_format import SmsReply, format_reply
+from bot import directory
+from channels.sms import gsm7
+from channels.sms.reply import SmsReply, format_reply
 from channels.collector import ChannelCollector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +104,7 @@ def variants_for(name: str, channel: str, slots: dict[str, Any]) -> list[Message
 
 
 def sms(messages: list[Message]) -> SmsReply:
-    """The texts an SMS user receives for `messages` (one turn), as channels/sms.py sends them."""
+    """The texts an SMS user receives for `messages` (one turn), as channels/sms/ sends them."""
     return format_reply(messages)
 
 

@@ -28,9 +28,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import pseudonym
 from bot.stores.forget import forget
-from bot.optout import OptOutList
+from channels.sms.optout import OptOutList
 from bot.shared_state import StateFor
-from bot.sms_format import format_reply
+from channels.sms.reply import format_reply
 from bot.user_text import typed_text
 from channels.collector import ChannelCollector
 from channels.said import said

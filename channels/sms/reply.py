@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot import gsm7
+from channels.sms import gsm7
 
 MAX_PARTS = 3
 PART_LENGTH = gsm7.SINGLE_SMS
