@@ -179,7 +179,7 @@ async def forget(agent: Agent, sender_id: str) -> bool:
     that reply's save.
     """
     # Marked before waiting for the lock, so a reply in flight, when it is ready, already sees
-    # that the person was told the chat is forgotten (channels/telegram.py does not send it).
+    # that the person was told the chat is forgotten (channels/telegram/ does not send it).
     for store in stores(agent.tracker_store):
         _mark_in(store, sender_id)
     try:

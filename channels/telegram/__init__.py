@@ -294,6 +294,3 @@ def main() -> None:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(poll(args.local_webhook))
 
-
-if __name__ == "__main__":
-    main()
