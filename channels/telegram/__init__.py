@@ -10,24 +10,15 @@ edited messages are ignored; stickers, photos without a caption and voice notes 
 
 Registered in credentials.yml as `channels.telegram.TelegramInput`. Secrets come from
 environment variables whose names credentials.yml gives; without them the webhook answers 503.
-
-    python -m channels.telegram set-webhook   # registers TELEGRAM_WEBHOOK_URL with the secret
-    python -m channels.telegram poll          # local development: no public URL needed
+The webhook's registration and local polling are `python -m channels.telegram` (__main__.py).
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import contextlib
 import hmac
 import json
 import logging
-import os
-import sys
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -39,8 +30,8 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
 from bot import pseudonym
-from bot.stores.forget import forget, forgotten_at
 from bot.shared_state import StateFor
+from bot.stores.forget import forget, forgotten_at
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
 from channels.limits import MAX_REQUEST_BYTES
@@ -242,55 +233,4 @@ class TelegramInput(WebhookChannel):
         text = said("utter_telegram_forgotten", self.name(), deleted=deleted,
                     not_deleted=not_deleted if failed else "")
         await self.bot.send_message(chat_id, text)
-
-
-def _bot_from_env() -> Bot:
-    api_url = os.environ.get("TELEGRAM_API_URL")
-    return Bot(os.environ["TELEGRAM_TOKEN"], **({"base_url": api_url} if api_url else {}))
-
-
-async def set_webhook() -> None:
-    """Registers TELEGRAM_WEBHOOK_URL with the secret token every update must then carry."""
-    async with _bot_from_env() as bot:
-        await bot.set_webhook(os.environ["TELEGRAM_WEBHOOK_URL"],
-                              secret_token=os.environ["TELEGRAM_WEBHOOK_SECRET"],
-                              allowed_updates=ALLOWED_UPDATES)
-    print("Webhook registered.")
-
-
-async def poll(local_webhook: str) -> None:
-    """Local development: fetches updates and hands each to the local webhook.
-
-    Each goes with the secret, so it takes exactly the path Telegram's own calls take.
-    """
-    async with _bot_from_env() as bot:
-        await bot.delete_webhook()
-        offset = 0
-        print(f"Polling Telegram; forwarding updates to {local_webhook}. Ctrl-C stops.")
-        while True:
-            for update in await bot.get_updates(offset=offset, timeout=30,
-                                                allowed_updates=ALLOWED_UPDATES):
-                offset = update.update_id + 1
-                request = urllib.request.Request(
-                    local_webhook, data=json.dumps(update.to_dict()).encode(),
-                    headers={"Content-Type": "application/json",
-                             SECRET_HEADER: os.environ["TELEGRAM_WEBHOOK_SECRET"]})
-                try:
-                    await asyncio.to_thread(urllib.request.urlopen, request, None, 60)
-                except urllib.error.URLError as error:
-                    print(f"could not reach {local_webhook}: {error.reason}", file=sys.stderr)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["set-webhook", "poll"])
-    parser.add_argument("--local-webhook",
-                        default="http://localhost:5005/webhooks/telegram/webhook")
-    args = parser.parse_args()
-    if args.command == "set-webhook":
-        asyncio.run(set_webhook())
-    else:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(poll(args.local_webhook))
 
