@@ -44,7 +44,7 @@ TARGET_RATIO = 3.0  # the throughput target: three times stock's at concurrency 
 PORT = 5105
 ACTIONS_PORT = 5155
 # The load generator is one client standing for many people: the per-client limits
-# (channels/limits.py) are lifted for these runs. bench/flood.py measures them.
+# (channels/common/limits.py) are lifted for these runs. bench/flood.py measures them.
 LIMITS_LIFTED = {"CLIENT_REQUESTS_PER_MINUTE": "1000000", "CLIENT_BURST": "1000000",
                  "CLIENT_IN_FLIGHT": "1000000", "SERVER_IN_FLIGHT": "1000000"}
 

@@ -4,7 +4,7 @@ Same address and JSON as Rasa's own (POST /webhooks/rest/webhook with {"sender":
 "message": ...}, answered with a list of messages), but:
 
 - malformed, oversized or empty requests get a 4xx with a reason instead of a 500, and each
-  client is limited (channels/limits.py) before any work is done;
+  client is limited (channels/common/limits.py) before any work is done;
 - senders have a namespace of their own: the stored sender id is "rest-" and a hash of the one
   sent, so a REST caller can never reach (read, continue or restart) a web, SMS or Telegram
   conversation by sending its id, nor collide with a lock key;
@@ -16,7 +16,7 @@ Same address and JSON as Rasa's own (POST /webhooks/rest/webhook with {"sender":
   offer: any other text starting with "/" is read as words (as on every other channel), so
   Rasa never parses it, nor logs it in its "Failed to parse arguments" warning.
 
-A failure inside the assistant is answered with the apology and 999 (channels/never_silent.py).
+A failure inside the assistant is answered with the apology and 999 (channels/common/never_silent.py).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.stores.forget import stores
-from bot.user_text import button_payloads, typed_text, valid_text
-from channels.limits import cap_request_size, within_limits
-from channels.never_silent import OnNewMessage, never_silent
-from channels.webhook import json_object, refuse
+from channels.common.user_text import button_payloads, typed_text, valid_text
+from channels.common.limits import cap_request_size, within_limits
+from channels.common.never_silent import OnNewMessage, never_silent
+from channels.common.webhook import json_object, refuse
 
 MAX_REQUEST_BYTES = 8192
 MAX_MESSAGE_CHARS = 1000

@@ -37,17 +37,17 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import pseudonym
+from channels.common import pseudonym
 from bot.stores.forget import forget, forgotten_at
 from bot.insights.tally import QUICK_EXIT_EVENT
-from bot.shared_state import StateFor
-from bot.user_text import button_payloads, typed_text
-from channels.collector import ChannelCollector
-from channels.limits import cap_request_size, within_limits
-from channels.never_silent import never_silent
-from channels.said import said
-from channels.settings import from_env
-from channels.webhook import json_object
+from channels.common.state import StateFor
+from channels.common.user_text import button_payloads, typed_text
+from channels.common.collector import ChannelCollector
+from channels.common.limits import cap_request_size, within_limits
+from channels.common.never_silent import never_silent
+from channels.common.said import said
+from channels.common.settings import from_env
+from channels.common.webhook import json_object
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ SECURITY_HEADERS = {
 class RateLimiter:
     """At most `per_minute` messages a minute for each session (keyed by its sender hash).
 
-    Counted across every process when conversations are in Redis (bot/shared_state.py).
+    Counted across every process when conversations are in Redis (channels/common/state.py).
     """
 
     def __init__(self, per_minute: int) -> None:
@@ -247,7 +247,7 @@ class WebInput(InputChannel):
 
     async def _limited(self, request: Request,
                        work: Callable[[], Awaitable[HTTPResponse]]) -> HTTPResponse:
-        """`work`'s answer, or 429 when this client is past its limits (channels/limits.py)."""
+        """`work`'s answer, or 429 when this client is past its limits (channels/common/limits.py)."""
         return await within_limits(request, work,
                                    lambda reason: self._refuse(request, 429, reason))
 

@@ -122,7 +122,7 @@ def action_server() -> Iterator[str]:
 
 
 REST_TOKEN = "test-rest-token"  # servers that need one (as deployed) are given this one
-# One test client stands for many people: per-client limits (channels/limits.py) are lifted,
+# One test client stands for many people: per-client limits (channels/common/limits.py) are lifted,
 # except where a test sets them.
 NO_CLIENT_LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "1000000", "CLIENT_BURST": "1000000",
                     "CLIENT_IN_FLIGHT": "1000000", "SERVER_IN_FLIGHT": "1000000"}

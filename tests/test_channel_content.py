@@ -41,7 +41,7 @@ def case_id(case: preview.Case) -> str:
 def test_every_response_and_action_turn_is_covered() -> None:
     titles = {case.title for case in CASES}
     code = "".join(p.read_text(encoding="utf-8") for p in
-                   [ROOT / "actions" / "actions.py", *(ROOT / "channels").glob("*.py")])
+                   [ROOT / "actions" / "actions.py", *(ROOT / "channels").rglob("*.py")])
     for name in preview.responses():
         assert name in titles or (preview.filled_by_actions(name) and f'"{name}"' in code), name
     assert {"rule: finish reflect with the Change Project",

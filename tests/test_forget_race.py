@@ -24,7 +24,7 @@ from rasa.core.lock_store import InMemoryLockStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 
-from bot import pseudonym
+from channels.common import pseudonym
 from tools import launcher
 from bot.stores.forget import forget
 from bot.stores.tracker_store import ForgettingInMemoryTrackerStore

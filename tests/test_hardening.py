@@ -1,7 +1,7 @@
 """Holding up under attack: per-client limits, request sizes, malformed input, and logs.
 
 One server with every channel configured and the per-client limits as deployed
-(channels/limits.py). The "other person" connects from 127.0.0.2 (Linux routes all of 127/8
+(channels/common/limits.py). The "other person" connects from 127.0.0.2 (Linux routes all of 127/8
 to loopback), so one client's flood and another's message are told apart as they would be.
 """
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 LONG = ("my partner keeps checking my phone and i do not know what to do " * 20)[:1000]
 LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "300", "CLIENT_BURST": "60", "CLIENT_IN_FLIGHT": "4",
-          "SERVER_IN_FLIGHT": "64"}  # channels/limits.py's defaults, as deployed
+          "SERVER_IN_FLIGHT": "64"}  # channels/common/limits.py's defaults, as deployed
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot import pseudonym
+from channels.common import pseudonym
 from tools import launcher
 from channels.rest import rest_sender
 from tests import test_sms as sms_tests

@@ -113,7 +113,7 @@ def test_nothing_is_left_in_redis_once_answered(redis_prefix: str) -> None:
 
 
 def test_redis_away_is_a_lock_error_caused_by_redis(redis_prefix: str) -> None:
-    """channels/never_silent.py reads the cause to log it and answer with the 999 apology."""
+    """channels/common/never_silent.py reads the cause to log it and answer with the 999 apology."""
     lock_store = AtomicRedisLockStore(host="127.0.0.1", port=free_port(),
                                       key_prefix=redis_prefix,
                                       socket_timeout=1)

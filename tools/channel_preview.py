@@ -35,7 +35,7 @@ from actions import actions
 from bot import directory
 from channels.sms import gsm7
 from channels.sms.reply import SmsReply, format_reply
-from channels.collector import ChannelCollector
+from channels.common.collector import ChannelCollector
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_PATH = ROOT / "domain.yml"

@@ -101,7 +101,7 @@ class AtomicRedisLockStore(RedisLockStore):
     ) -> AsyncGenerator[int, None]:
         """Holds the conversation's lock while the block runs; yields the ticket number.
 
-        Raises LockError (from the RedisError, which channels/never_silent.py reports) when
+        Raises LockError (from the RedisError, which channels/common/never_silent.py reports) when
         Redis cannot be reached, and when every ticket expired while waiting.
         """
         keys = self._keys(conversation_id)

@@ -26,16 +26,16 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import pseudonym
+from channels.common import pseudonym
 from bot.stores.forget import forget
 from channels.sms.optout import OptOutList
-from bot.shared_state import StateFor
+from channels.common.state import StateFor
 from channels.sms.reply import format_reply
-from bot.user_text import typed_text
-from channels.collector import ChannelCollector
-from channels.said import said
-from channels.settings import from_env
-from channels.webhook import OnNewMessage, WebhookChannel, refuse
+from channels.common.user_text import typed_text
+from channels.common.collector import ChannelCollector
+from channels.common.said import said
+from channels.common.settings import from_env
+from channels.common.webhook import OnNewMessage, WebhookChannel, refuse
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ MORE_WORD = "more"
 FORGET_WORDS = frozenset({"forget", "delete"})
 HELP_PAYLOAD = "/help_menu"
 
-# What the channel says itself lives in domain.yml (channels/said.py): 999 is in each.
+# What the channel says itself lives in domain.yml (channels/common/said.py): 999 is in each.
 OPTED_OUT = "utter_sms_opted_out"
 OPTED_IN = "utter_sms_opted_in"
 NOT_TEXT = "utter_not_text"

@@ -29,15 +29,15 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
-from bot import pseudonym
-from bot.shared_state import StateFor
+from channels.common import pseudonym
+from channels.common.state import StateFor
 from bot.stores.forget import forget, forgotten_at
-from bot.user_text import button_payloads, typed_text
-from channels.collector import ChannelCollector
-from channels.limits import MAX_REQUEST_BYTES
-from channels.said import said
-from channels.settings import from_env
-from channels.webhook import OnNewMessage, WebhookChannel, refuse
+from channels.common.user_text import button_payloads, typed_text
+from channels.common.collector import ChannelCollector
+from channels.common.limits import MAX_REQUEST_BYTES
+from channels.common.said import said
+from channels.common.settings import from_env
+from channels.common.webhook import OnNewMessage, WebhookChannel, refuse
 
 logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
@@ -49,7 +49,7 @@ DELETABLE_FOR_S = 48 * 3600  # a bot may delete messages in a private chat for 4
 MAX_TRACKED_PER_CHAT = 500
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
-# What the channel says itself lives in domain.yml (channels/said.py): 999 is in each.
+# What the channel says itself lives in domain.yml (channels/common/said.py): 999 is in each.
 SAFETY_NOTE = "utter_telegram_safety_note"
 EXIT_TEXT = "utter_telegram_exit"
 NOT_TEXT = "utter_not_text"
@@ -78,7 +78,7 @@ def keyboard(buttons: list[dict]) -> InlineKeyboardMarkup | None:
 class SentMessages:
     """Message ids per chat (keyed by the chat's hash) from the last 48 hours, for /forget.
 
-    Shared by every process when conversations are in Redis (bot/shared_state.py).
+    Shared by every process when conversations are in Redis (channels/common/state.py).
     """
 
     def __init__(self) -> None:

@@ -18,9 +18,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import pseudonym
-from channels.limits import cap_request_size
-from channels.never_silent import never_silent
+from channels.common import pseudonym
+from channels.common.limits import cap_request_size
+from channels.common.never_silent import never_silent
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Plumbing the channel adapters share: webhook base, limits, texts, sender pseudonyms, per-sender state."""
