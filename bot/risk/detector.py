@@ -2,7 +2,7 @@
 
 People in danger type fast, misspell, and use text-speak ("hes gonna k1ll me", "helppp"). The
 detector normalises the message, tokenises it with a blank English spaCy pipeline (no model to
-download), and matches the phrases in data/risk_patterns.yml. Guards drop matches inside idioms
+download), and matches the phrases in content/risk_patterns.yml. Guards drop matches inside idioms
 ("this film is killing me") and negations ("I'm not in danger"), and past-event phrases ("years
 ago") drop matches of the categories that are about danger now. When several categories match,
 the most urgent wins.
@@ -34,7 +34,7 @@ from spacy.matcher import Matcher
 from spacy.matcher.levenshtein import levenshtein
 from spacy.tokens import Doc
 
-PATTERNS_PATH = Path(__file__).resolve().parents[2] / "data" / "risk_patterns.yml"
+PATTERNS_PATH = Path(__file__).resolve().parents[2] / "content" / "risk_patterns.yml"
 
 # When a message matches several categories, the first here answers: a child at risk or a sexual
 # assault gets its own advice (which opens with 999) rather than the general danger-now answer.
@@ -156,7 +156,7 @@ class RiskDetector:
                 self._by_anchor[word].append(key)
 
     def _token_pattern(self, part: str) -> dict:
-        """The spaCy token pattern for one word of a phrase (see data/risk_patterns.yml)."""
+        """The spaCy token pattern for one word of a phrase (see content/risk_patterns.yml)."""
         optional = part.endswith("?") and len(part) > 1
         part = part.rstrip("?") if optional else part
         if part == "*":
@@ -294,5 +294,5 @@ def _clause_of(doc: Doc, index: int) -> int:
 
 @lru_cache(maxsize=1)
 def default_detector() -> RiskDetector:
-    """The detector over data/risk_patterns.yml, built once per process."""
+    """The detector over content/risk_patterns.yml, built once per process."""
     return RiskDetector()
