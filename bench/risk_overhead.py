@@ -18,11 +18,11 @@ from pathlib import Path
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from tools.evaluation import load_risk_file, risk_settings
-from bot.risk.detector import default_detector
 from bot.nlu.risk_override import HEAD_FILE, RiskOverride
-from bot.risk.model import head_from_model
 from bot.nlu.sentence_featurizer import SentenceEmbeddingFeaturizer
+from bot.risk.detector import default_detector
+from bot.risk.model import head_from_model
+from tools.evaluation import load_risk_file, risk_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / "tests" / "heldout" / "risk.yml"

@@ -16,7 +16,8 @@ Same address and JSON as Rasa's own (POST /webhooks/rest/webhook with {"sender":
   offer: any other text starting with "/" is read as words (as on every other channel), so
   Rasa never parses it, nor logs it in its "Failed to parse arguments" warning.
 
-A failure inside the assistant is answered with the apology and 999 (channels/common/never_silent.py).
+A failure inside the assistant is answered with the apology and 999
+(channels/common/never_silent.py).
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.stores.forget import stores
-from channels.common.user_text import button_payloads, typed_text, valid_text
 from channels.common.limits import cap_request_size, within_limits
 from channels.common.never_silent import OnNewMessage, never_silent
+from channels.common.user_text import button_payloads, typed_text, valid_text
 from channels.common.webhook import json_object, refuse
 
 MAX_REQUEST_BYTES = 8192

@@ -37,16 +37,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import pseudonym
-from bot.stores.forget import forget, forgotten_at
 from bot.insights.tally import QUICK_EXIT_EVENT
-from channels.common.state import StateFor
-from channels.common.user_text import button_payloads, typed_text
+from bot.stores.forget import forget, forgotten_at
+from channels.common import pseudonym
 from channels.common.collector import ChannelCollector
 from channels.common.limits import cap_request_size, within_limits
 from channels.common.never_silent import never_silent
 from channels.common.said import said
 from channels.common.settings import from_env
+from channels.common.state import StateFor
+from channels.common.user_text import button_payloads, typed_text
 from channels.common.webhook import json_object
 
 logger = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ class WebInput(InputChannel):
 
     async def _limited(self, request: Request,
                        work: Callable[[], Awaitable[HTTPResponse]]) -> HTTPResponse:
-        """`work`'s answer, or 429 when this client is past its limits (channels/common/limits.py)."""
+        """`work`'s answer, or 429 when this client is past its limits (channels/common/limits)."""
         return await within_limits(request, work,
                                    lambda reason: self._refuse(request, 429, reason))
 

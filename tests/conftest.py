@@ -26,8 +26,8 @@ import redis
 # DeprecationWarning in front of pytest.ini's filterwarnings, which then showed known noise.
 import sanic  # noqa: F401
 
-from tools import launcher
 from tests.fake_telegram import FakeTelegram
+from tools import launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -126,7 +126,8 @@ REST_TOKEN = "test-rest-token"  # servers that need one (as deployed) are given 
 # except where a test sets them.
 NO_CLIENT_LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "1000000", "CLIENT_BURST": "1000000",
                     "CLIENT_IN_FLIGHT": "1000000", "SERVER_IN_FLIGHT": "1000000"}
-IN_MEMORY_STORE = "tracker_store:\n  type: bot.stores.tracker_store.ForgettingInMemoryTrackerStore\n"
+IN_MEMORY_STORE = ("tracker_store:\n"
+                   "  type: bot.stores.tracker_store.ForgettingInMemoryTrackerStore\n")
 
 
 def start_rasa(

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import channel_preview as preview
 from bot import directory
+from tools import channel_preview as preview
 
 ROOT = Path(__file__).resolve().parent.parent
 PREVIEW = ROOT / "docs" / "sms-preview.md"

@@ -24,16 +24,16 @@ from rasa.core.lock_store import InMemoryLockStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 
-from channels.common import pseudonym
-from tools import launcher
 from bot.stores.forget import forget
 from bot.stores.tracker_store import ForgettingInMemoryTrackerStore
+from channels.common import pseudonym
 from tests import test_redis
 from tests import test_sms as sms_tests
 from tests import test_telegram as telegram_tests
 from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram
 from tests.test_web_channel import call, new_session, say
+from tools import launcher
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from tools import launcher
 from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram
+from tools import launcher
 
 pytestmark = pytest.mark.e2e
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tools import launcher
 from tests import test_sms as sms_tests
 from tests import test_telegram as telegram_tests
 from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram
 from tests.test_fuzz import post
+from tools import launcher
 
 pytestmark = pytest.mark.e2e
 

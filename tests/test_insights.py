@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
-from tools import launcher
 from bot.insights import counters
 from bot.insights.counters import CounterStore, Key
 from tests.conftest import ROOT, Bot, start_rasa
 from tests.test_web_channel import call, new_session, say
+from tools import launcher
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

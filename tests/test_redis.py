@@ -20,13 +20,13 @@ import pytest
 import redis
 
 from channels.common import pseudonym
-from tools import launcher
 from channels.rest import rest_sender
 from tests import test_sms as sms_tests
 from tests import test_telegram as telegram_tests
 from tests.conftest import REST_TOKEN, ROOT, Bot, free_port, start_rasa, texts
 from tests.fake_telegram import FakeTelegram
 from tests.test_web_channel import call, new_session, say, text_of
+from tools import launcher
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

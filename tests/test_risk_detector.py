@@ -9,9 +9,9 @@ import yaml
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from tools.evaluation import load_risk_file
-from bot.risk.detector import RiskDetector, default_detector
 from bot.nlu.risk_override import RiskOverride
+from bot.risk.detector import RiskDetector, default_detector
+from tools.evaluation import load_risk_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.evaluation import TRAINING_DERIVED_TARGETS, evaluate_risk, model_replies
 from tests.conftest import Bot, texts
+from tools.evaluation import TRAINING_DERIVED_TARGETS, evaluate_risk, model_replies
 
 pytestmark = pytest.mark.e2e
 

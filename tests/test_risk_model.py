@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tools.evaluation import load_risk_file
+from bot.encoder.minilm import shared_encoder
 from bot.risk.model import (
     CATEGORIES,
     MAX_PIECES,
@@ -17,7 +17,7 @@ from bot.risk.model import (
     load_corpus,
     pieces,
 )
-from bot.encoder.minilm import shared_encoder
+from tools.evaluation import load_risk_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "content" / "risk_corpus"

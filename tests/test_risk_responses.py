@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from channels.sms import gsm7
 from bot.risk.detector import PRIORITY
+from channels.sms import gsm7
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))

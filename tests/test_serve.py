@@ -12,8 +12,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import Event
 
-from bot import rasa_patches
-from bot import serve
+from bot import rasa_patches, serve
 
 ORIGINALS = [DaskGraphRunner.run, RemoteAction._validate_action_result,
              Event.__dict__["resolve_by_type"]]

@@ -15,8 +15,8 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from channels.sms import gsm7
-from tools import launcher
 from tests.conftest import start_rasa
+from tools import launcher
 
 pytestmark = pytest.mark.e2e
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tools import launcher
 from channels.telegram import split_text
 from tests.conftest import start_rasa
 from tests.fake_telegram import FakeTelegram
+from tools import launcher
 
 pytestmark = pytest.mark.e2e
 

@@ -32,7 +32,11 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
-from bot.stores.tracker_store import MAX_EVENTS, ForgettingInMemoryTrackerStore, ReadOnceRedisTrackerStore
+from bot.stores.tracker_store import (
+    MAX_EVENTS,
+    ForgettingInMemoryTrackerStore,
+    ReadOnceRedisTrackerStore,
+)
 
 pytestmark = pytest.mark.integration
 

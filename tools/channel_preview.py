@@ -33,9 +33,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
 from bot import directory
+from channels.common.collector import ChannelCollector
 from channels.sms import gsm7
 from channels.sms.reply import SmsReply, format_reply
-from channels.common.collector import ChannelCollector
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_PATH = ROOT / "domain.yml"

@@ -289,9 +289,9 @@ def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
     """
     import numpy as np
 
+    from bot.encoder.minilm import shared_encoder
     from bot.risk.detector import default_detector
     from bot.risk.model import CATEGORIES, RiskHead, pieces
-    from bot.encoder.minilm import shared_encoder
 
     settings = risk_settings()
     encode = shared_encoder().encode

@@ -12,8 +12,8 @@ Three tiers come out:
 - high: the intent becomes `risk_<category>` with full confidence, first in `intent_ranking`, so
   the FallbackClassifier (which ran before) cannot turn an emergency into `nlu_fallback`; rules
   answer it with a domain response. When the message also asked something else (the classifier
-  is sure enough of a topic), that intent is kept as `risk.also`, and bot/policies/risk_policy.py answers
-  it after the escalation;
+  is sure enough of a topic), that intent is kept as `risk.also`, and
+  bot/policies/risk_policy.py answers it after the escalation;
 - uncertain: the classifier's intent stands (a risk guess it made is demoted), and `risk.tier`
   says "uncertain": bot/policies/risk_policy.py adds the safety check-in after the answer;
 - none: nothing changes, except that a risk intent the classifier guessed is demoted.
@@ -45,12 +45,12 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.risk import model as risk_model
+from bot.encoder.minilm import shared_encoder
 from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.intent_classifier import embedding
+from bot.risk import model as risk_model
 from bot.risk.detector import Assessment, RiskDetector, default_detector
 from bot.risk.model import NONE, RiskHead, RiskScore, load_corpus, pieces
-from bot.encoder.minilm import shared_encoder
 
 logger = logging.getLogger(__name__)
 

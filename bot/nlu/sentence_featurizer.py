@@ -19,9 +19,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.encoder import minilm as sentence_encoder
+from bot.encoder.minilm import shared_encoder
 from bot.nlu.capped_tokenizer import featurized_text
 from bot.nlu.fingerprint import source_fingerprint
-from bot.encoder.minilm import shared_encoder
 
 
 @DefaultV1Recipe.register(

@@ -10,8 +10,8 @@ A person presses the quick exit (or texts FORGET, or sends /forget) while "typin
 a reply is in flight, holding the conversation as it was loaded, and its save would write the
 whole conversation back after the delete. So forgetting takes the conversation's lock (the
 reply in flight finishes first, then the delete), and leaves a tombstone: the time it was
-forgotten, kept as long as a conversation is. Our stores (bot/stores/tracker_store.py) refuse to save
-a conversation that began before its tombstone, whatever path the save comes by (a reply whose
+forgotten, kept as long as a conversation is. Our stores (bot/stores/tracker_store.py) refuse to
+save a conversation that began before its tombstone, whatever path the save comes by (a reply whose
 lock expired, another instance); a conversation the person starts afresh afterwards begins
 after it and is saved as usual.
 """
@@ -60,13 +60,15 @@ def _wrapped(store: TrackerStore, attribute: str) -> TrackerStore | None:
     """What `store` holds in `attribute`; raises if Rasa no longer keeps it there."""
     if attribute not in vars(store):
         raise UnknownTrackerStore(
-            f"Rasa's {type(store).__name__} no longer has {attribute!r}: bot/stores/forget.py cannot "
-            "reach every copy of a conversation to delete it. Update WRAPPERS for this Rasa.")
+            f"Rasa's {type(store).__name__} no longer has {attribute!r}: bot/stores/forget.py "
+            "cannot reach every copy of a conversation to delete it. Update WRAPPERS for this "
+            "Rasa.")
     inner = vars(store)[attribute]
     if inner is not None and not isinstance(inner, TrackerStore):
         raise UnknownTrackerStore(
             f"Rasa's {type(store).__name__}.{attribute} is a {type(inner).__name__}, not a "
-            "tracker store: bot/stores/forget.py cannot delete from it. Update WRAPPERS for this Rasa.")
+            "tracker store: bot/stores/forget.py cannot delete from it. Update WRAPPERS for this "
+            "Rasa.")
     return inner
 
 
@@ -85,8 +87,9 @@ def stores(store: TrackerStore) -> Iterator[TrackerStore]:
         attributes = WRAPPERS.get(type(current))
         if attributes is None:
             raise UnknownTrackerStore(
-                f"bot/stores/forget.py cannot delete a conversation from a {type(current).__name__}: "
-                "it knows Rasa's in-memory and Redis stores and the wrappers in WRAPPERS.")
+                f"bot/stores/forget.py cannot delete a conversation from a "
+                f"{type(current).__name__}: it knows Rasa's in-memory and Redis stores and the "
+                "wrappers in WRAPPERS.")
         pending += [inner for name in attributes
                     if (inner := _wrapped(current, name)) is not None]
 

@@ -18,8 +18,9 @@ ticket expires after `lock_lifetime` (TICKET_LOCK_LIFETIME, default 60 s) so a c
 cannot hold a conversation for ever. A waiting message checks again every 50 ms (Rasa waits a
 whole second), so a second message sent quickly is answered as soon as the first is.
 
-Configured in endpoints.redis.yml (`lock_store: type: bot.stores.redis_lock_store.AtomicRedisLockStore`)
-with the same settings as Rasa's store, which it extends (so Rasa still allows several workers).
+Configured in endpoints.redis.yml
+(`lock_store: type: bot.stores.redis_lock_store.AtomicRedisLockStore`) with the same settings as
+Rasa's store, which it extends (so Rasa still allows several workers).
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Plumbing the channel adapters share: webhook base, limits, texts, sender pseudonyms, per-sender state."""
+"""What the channel adapters share: webhook base, limits, texts, pseudonyms, per-sender state."""

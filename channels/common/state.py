@@ -21,8 +21,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sanic import Sanic
 
-from bot.stores.forget import stores
 from bot.recent import Recent
+from bot.stores.forget import stores
 
 logger = logging.getLogger(__name__)
 

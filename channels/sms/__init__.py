@@ -26,16 +26,16 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels.common import pseudonym
 from bot.stores.forget import forget
-from channels.sms.optout import OptOutList
-from channels.common.state import StateFor
-from channels.sms.reply import format_reply
-from channels.common.user_text import typed_text
+from channels.common import pseudonym
 from channels.common.collector import ChannelCollector
 from channels.common.said import said
 from channels.common.settings import from_env
+from channels.common.state import StateFor
+from channels.common.user_text import typed_text
 from channels.common.webhook import OnNewMessage, WebhookChannel, refuse
+from channels.sms.optout import OptOutList
+from channels.sms.reply import format_reply
 
 logger = logging.getLogger(__name__)
 

@@ -29,14 +29,14 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
-from channels.common import pseudonym
-from channels.common.state import StateFor
 from bot.stores.forget import forget, forgotten_at
-from channels.common.user_text import button_payloads, typed_text
+from channels.common import pseudonym
 from channels.common.collector import ChannelCollector
 from channels.common.limits import MAX_REQUEST_BYTES
 from channels.common.said import said
 from channels.common.settings import from_env
+from channels.common.state import StateFor
+from channels.common.user_text import button_payloads, typed_text
 from channels.common.webhook import OnNewMessage, WebhookChannel, refuse
 
 logger = logging.getLogger(__name__)
