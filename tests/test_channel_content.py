@@ -8,14 +8,13 @@ every slot situation the answers depend on.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from bot import directory
+from tests.support import ROOT
 from tools import channel_preview as preview
 
-ROOT = Path(__file__).resolve().parent.parent
 PREVIEW = ROOT / "docs" / "sms-preview.md"
 DIGIT_RUN = re.compile(r"(?<![\w.])\d+(?: \d+)*(?![\w])")
 # Instructions that only work on the website: its Exit button and the Escape key.

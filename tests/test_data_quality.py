@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.validator import Validator
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 MIN_EXAMPLES = 20
 
 

@@ -17,7 +17,7 @@ import redis
 from rasa.core.lock_store import LockError
 
 from bot.stores.redis_lock_store import AtomicRedisLockStore
-from tests.conftest import free_port
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 import yaml
 
 from bot import directory
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 # Figures in responses that are not contact numbers, each with where it comes from.

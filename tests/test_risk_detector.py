@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
@@ -11,9 +9,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.risk_override import RiskOverride
 from bot.risk.detector import RiskDetector, default_detector
+from tests.support import ROOT
 from tools.evaluation import load_risk_file
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

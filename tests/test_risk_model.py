@@ -17,9 +17,9 @@ from bot.risk.model import (
     load_corpus,
     pieces,
 )
+from tests.support import ROOT
 from tools.evaluation import load_risk_file
 
-ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "content" / "risk_corpus"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -12,8 +10,7 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserU
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.policies.risk_policy import CHECK_IN, RiskDialoguePolicy
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
 
 
 @pytest.fixture(scope="module")
