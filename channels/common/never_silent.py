@@ -2,13 +2,14 @@
 
 Rasa answers nothing when an action fails (the action server is down) and raises when its
 stores fail (Redis down: the lock store cannot lock the conversation). Every channel's
-`on_new_message` is wrapped here, so on any channel the person then gets the short apology in
-the domain (`utter_cannot_answer_now`: the menu and 999), and the log says what failed without
-saying anything the person wrote.
+`on_new_message` is wrapped here, with the channel's time limit, so on any channel the person
+then gets the short apology in the domain (`utter_cannot_answer_now`: the menu and 999), and
+the log says what failed without saying anything the person wrote.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +21,9 @@ from sanic import Sanic
 logger = logging.getLogger(__name__)
 
 APOLOGY = "utter_cannot_answer_now"
+# How long a person waits at most before the apology, on every channel whose platform allows
+# it; SMS has less (Twilio gives up on a webhook after 15 seconds).
+ANSWER_WITHIN_S = 20.0
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -44,12 +48,16 @@ def _log(error: Exception, channel: str | None) -> None:
                      channel, type(error).__name__)
 
 
-def never_silent(on_new_message: OnNewMessage) -> OnNewMessage:
-    """`on_new_message`, answering with the apology when it fails or says nothing."""
+def never_silent(on_new_message: OnNewMessage, within_s: float = ANSWER_WITHIN_S
+                 ) -> OnNewMessage:
+    """`on_new_message`, with the apology when it fails, says nothing or is not done in time."""
 
     async def answer(message: UserMessage) -> None:
         try:
-            await on_new_message(message)
+            await asyncio.wait_for(on_new_message(message), timeout=within_s)
+        except asyncio.TimeoutError:
+            logger.error("could not answer a %s message within %.0f s; answered with the "
+                         "apology", message.input_channel, within_s)
         except Exception as error:  # the person still gets an answer; the cause is logged
             _log(error, message.input_channel)
         output = message.output_channel

@@ -9,6 +9,8 @@ Rasa's behaviour (integrators send button payloads that way).
 
 from __future__ import annotations
 
+from sanic.request import Request
+
 INTENT_PREFIX = "/"
 
 
@@ -34,3 +36,15 @@ def button_payloads(responses: dict[str, list[dict]]) -> frozenset[str]:
         for variant in variants
         for button in variant.get("buttons", [])
     )
+
+
+class OfferedPayloads:
+    """The payloads our buttons offer, read from the running assistant's domain once."""
+
+    def __init__(self) -> None:
+        self._payloads: frozenset[str] | None = None
+
+    def offers(self, request: Request, payload: object) -> bool:
+        if self._payloads is None:
+            self._payloads = button_payloads(request.app.ctx.agent.domain.responses)
+        return payload in self._payloads

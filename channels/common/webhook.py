@@ -8,52 +8,26 @@ platform user ids into keyed-hash sender ids.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import InputChannel
+from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import pseudonym
+from channels.common.http import add_health_route, refuse
 from channels.common.limits import cap_request_size
-from channels.common.never_silent import never_silent
+from channels.common.never_silent import ANSWER_WITHIN_S, OnNewMessage, never_silent
 
 logger = logging.getLogger(__name__)
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-
-
-def refuse(status: int, reason: str) -> HTTPResponse:
-    """A 4xx/5xx answer with a reason, never a stack trace."""
-    return response.json({"error": reason}, status=status)
-
-
-def json_object(request: Request, max_bytes: int, json_types: frozenset[str] | None = None
-                ) -> dict | tuple[int, str]:
-    """The request's JSON object, or the 4xx status and reason why there is none.
-
-    `json_types`: the content types accepted (None: any, as Rasa's REST channel does).
-    """
-    if len(request.body or b"") > max_bytes:
-        return 413, "That request is too long."
-    content_type = (request.content_type or "").split(";")[0].strip().lower()
-    if json_types is not None and content_type not in json_types:
-        return 415, "Expected JSON."
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
-        return 400, "That request could not be read: expected a JSON object."
-    if not isinstance(body, dict):
-        return 400, "That request could not be read: expected a JSON object."
-    return body
 
 
 class WebhookChannel(InputChannel):
     """A channel behind one webhook (POST /webhooks/<name>/webhook)."""
+
+    answer_within_s = ANSWER_WITHIN_S  # a platform that gives up sooner sets its own
 
     def __init__(self, missing_secrets: str, hash_key_env: str) -> None:
         """`missing_secrets` says which secrets are not set ("" when all are)."""
@@ -87,13 +61,10 @@ class WebhookChannel(InputChannel):
         raise NotImplementedError
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        on_new_message = never_silent(on_new_message)
+        on_new_message = never_silent(on_new_message, self.answer_within_s)
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
         cap_request_size(webhook)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        add_health_route(webhook)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -12,7 +12,6 @@ variables whose names credentials.yml gives; without them the webhook answers 50
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -29,11 +28,12 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.stores.forget import forget
 from channels.common import pseudonym
 from channels.common.collector import ChannelCollector
+from channels.common.http import refuse, unreadable
 from channels.common.said import said
-from channels.common.settings import from_env
+from channels.common.settings import from_env, hash_key_env
 from channels.common.state import StateFor
 from channels.common.user_text import typed_text
-from channels.common.webhook import OnNewMessage, WebhookChannel, refuse
+from channels.common.webhook import OnNewMessage, WebhookChannel
 from channels.sms.optout import OptOutList
 from channels.sms.reply import format_reply
 
@@ -73,6 +73,8 @@ def twiml(*texts: str) -> HTTPResponse:
 class SmsInput(WebhookChannel):
     """The SMS channel: Twilio webhook in, TwiML out."""
 
+    answer_within_s = ANSWER_WITHIN_S
+
     @classmethod
     def name(cls) -> str:
         return "sms"
@@ -82,7 +84,7 @@ class SmsInput(WebhookChannel):
         return cls(
             auth_token=from_env(credentials, "auth_token_env", "TWILIO_AUTH_TOKEN"),
             webhook_url=from_env(credentials, "webhook_url_env", "SMS_WEBHOOK_URL"),
-            hash_key_env=(credentials or {}).get("hash_key_env", pseudonym.KEY_ENV),
+            hash_key_env=hash_key_env(credentials),
             optout_path=Path(from_env(credentials, "optout_db_env", "SMS_OPTOUT_DB",
                                       "var/sms-optout.sqlite3")),
         )
@@ -108,11 +110,10 @@ class SmsInput(WebhookChannel):
 
     def verify(self, request: Request) -> RequestParameters | HTTPResponse:
         """The form Twilio sent, or the 4xx response saying why the request is refused."""
+        refused = unreadable(request, MAX_BODY_BYTES, frozenset({FORM}))
+        if refused is not None:
+            return refuse(*refused)
         body = request.body or b""
-        if len(body) > MAX_BODY_BYTES:
-            return refuse(413, "request body too large")
-        if (request.content_type or "").split(";")[0].strip() != FORM:
-            return refuse(415, f"expected {FORM}")
         signature = request.headers.get("X-Twilio-Signature")
         if not signature:
             return refuse(403, "missing X-Twilio-Signature")
@@ -162,12 +163,7 @@ class SmsInput(WebhookChannel):
             return twiml(*self._next_part(sender))
         text = HELP_PAYLOAD if keyword in HELP_WORDS else await self._option(request, sender, body)
         collector = ChannelCollector(self.name())
-        message = UserMessage(text, collector, sender, input_channel=self.name())
-        try:
-            await asyncio.wait_for(on_new_message(message), timeout=ANSWER_WITHIN_S)
-        except asyncio.TimeoutError:
-            logger.error("SMS answer took longer than %.0f s", ANSWER_WITHIN_S)
-            return twiml(said(NOT_ANSWERED, self.name()))
+        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
         reply = format_reply(collector.messages)
         self._remember_rest(sender, reply.remainder)
         return twiml(*reply.parts)

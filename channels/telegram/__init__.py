@@ -30,20 +30,21 @@ from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
 from bot.stores.forget import forget, forgotten_at
-from channels.common import pseudonym
 from channels.common.collector import ChannelCollector
+from channels.common.http import refuse, unreadable
 from channels.common.limits import MAX_REQUEST_BYTES
 from channels.common.said import said
-from channels.common.settings import from_env
+from channels.common.settings import from_env, hash_key_env
 from channels.common.state import StateFor
-from channels.common.user_text import button_payloads, typed_text
-from channels.common.webhook import OnNewMessage, WebhookChannel, refuse
+from channels.common.user_text import OfferedPayloads, typed_text
+from channels.common.webhook import OnNewMessage, WebhookChannel
 
 logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+JSON = frozenset({"application/json"})
 MAX_BODY_BYTES = MAX_REQUEST_BYTES
 DELETABLE_FOR_S = 48 * 3600  # a bot may delete messages in a private chat for 48 hours
 MAX_TRACKED_PER_CHAT = 500
@@ -107,7 +108,7 @@ class TelegramInput(WebhookChannel):
         return cls(
             token=from_env(credentials, "token_env", "TELEGRAM_TOKEN"),
             secret=from_env(credentials, "secret_env", "TELEGRAM_WEBHOOK_SECRET"),
-            hash_key_env=(credentials or {}).get("hash_key_env", pseudonym.KEY_ENV),
+            hash_key_env=hash_key_env(credentials),
             api_url=from_env(credentials, "api_url_env", "TELEGRAM_API_URL"),
         )
 
@@ -117,7 +118,7 @@ class TelegramInput(WebhookChannel):
         self.secret = secret
         self.bot = Bot(token or "unconfigured", **({"base_url": api_url} if api_url else {}))
         self.sent = SentMessages()
-        self._button_payloads: frozenset[str] | None = None
+        self._buttons = OfferedPayloads()
 
     async def answer(self, request: Request, update: Update,
                      on_new_message: OnNewMessage) -> HTTPResponse:
@@ -138,10 +139,9 @@ class TelegramInput(WebhookChannel):
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             logger.warning("Telegram update with a wrong or missing secret token rejected")
             return refuse(403, f"missing or wrong {SECRET_HEADER}")
-        if len(request.body or b"") > MAX_BODY_BYTES:
-            return refuse(413, "request body too large")
-        if (request.content_type or "").split(";")[0].strip() != "application/json":
-            return refuse(415, "expected application/json")
+        refused = unreadable(request, MAX_BODY_BYTES, JSON)
+        if refused is not None:
+            return refuse(*refused)
         try:
             data = json.loads(request.body)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
@@ -185,9 +185,7 @@ class TelegramInput(WebhookChannel):
 
     def _is_button(self, payload: str | None, request: Request) -> bool:
         """Whether `payload` is one our buttons offer (a client can send any callback data)."""
-        if self._button_payloads is None:
-            self._button_payloads = button_payloads(request.app.ctx.agent.domain.responses)
-        return payload in self._button_payloads
+        return self._buttons.offers(request, payload)
 
     async def _converse(self, chat_id: int, text: str, on_new_message: OnNewMessage,
                         request: Request) -> None:
