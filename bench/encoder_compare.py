@@ -53,6 +53,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.intents import RISK_PREFIX  # noqa: E402
 from bot.risk import model as risk_model  # noqa: E402
 from bot.risk.model import CATEGORIES, LABELS, NONE, load_corpus, pieces  # noqa: E402
 
@@ -60,7 +61,6 @@ CORPUS_DIR = ROOT / "content" / "risk_corpus"
 NLU_FILES = (ROOT / "data" / "nlu.yml", ROOT / "data" / "nlu_risk.yml")
 DEV_FILE = ROOT / "tests" / "data" / "risk_dev.yml"
 HELDOUT_FILE = ROOT / "tests" / "heldout" / "risk.yml"
-RISK_PREFIX = "risk_"
 FALSE_ESCALATION_TARGET = 0.02  # dev benign messages escalated
 CHECK_IN_TARGET = 0.07  # dev benign messages escalated or checked in
 C = 4.0

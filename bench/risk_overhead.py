@@ -18,6 +18,7 @@ from pathlib import Path
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.intents import FALLBACK_INTENT
 from bot.nlu.risk_override import HEAD_FILE, RiskOverride
 from bot.nlu.sentence_featurizer import SentenceEmbeddingFeaturizer
 from bot.risk.detector import default_detector
@@ -39,7 +40,7 @@ def classified(text: str) -> Message:
     Classified, with the whole message's sentence embedding that the featurizer computed
     earlier in the pipeline.
     """
-    guess = {"name": "nlu_fallback", "confidence": 0.4}
+    guess = {"name": FALLBACK_INTENT, "confidence": 0.4}
     message = Message(data={TEXT: text, INTENT: guess, INTENT_RANKING_KEY: [guess]})
     FEATURIZER.process([message])
     return message

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.intents import FALLBACK_INTENT, RISK_PREFIX, risk_intent
+
 F1_TARGET = 0.90
 RECALL_TARGET = 1.0
 FALSE_ESCALATION_TARGET = 0.02
@@ -96,7 +98,7 @@ class Reply:
 
     @property
     def escalated(self) -> bool:
-        return self.intent.startswith("risk_")
+        return self.intent.startswith(RISK_PREFIX)
 
     @property
     def checked_in(self) -> bool:
@@ -189,7 +191,7 @@ def evaluate_risk(path: Path, reply_to: Callable[[str], Reply]) -> RiskReport:
                 report.misses.append((category, text, reply))
                 continue
             report.escalated[category] += 1
-            if reply.intent != f"risk_{category}":
+            if reply.intent != risk_intent(category):
                 report.other_category.append((category, text, reply.intent))
     for text in benign:
         reply = reply_to(text)
@@ -416,7 +418,7 @@ def evaluate_conversations(cases: list[dict], respond: ReplyFunction) -> Convers
         turns = []
         for turn in case["turns"]:
             reply, intent = respond(sender, str(turn["say"]))
-            fallback = intent == "nlu_fallback" or FALLBACK_MARKER in reply.lower()
+            fallback = intent == FALLBACK_INTENT or FALLBACK_MARKER in reply.lower()
             turns.append(TurnResult(turn["say"], reply, intent, fallback, judge_turn(turn, reply)))
         report.results[str(case["id"])] = turns
     return report

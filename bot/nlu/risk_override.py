@@ -46,6 +46,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.encoder.minilm import shared_encoder
+from bot.intents import RISK_PREFIX
 from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.intent_classifier import embedding
 from bot.risk import model as risk_model
@@ -55,7 +56,6 @@ from bot.risk.model import NONE, RiskHead, RiskScore, load_corpus, pieces
 logger = logging.getLogger(__name__)
 
 RISK_KEY = "risk"
-RISK_PREFIX = "risk_"
 HIGH = "high"
 UNCERTAIN = "uncertain"
 HEAD_FILE = "risk_head.joblib"

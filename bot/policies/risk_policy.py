@@ -34,8 +34,9 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.intents import RISK_PREFIX
 from bot.nlu.fingerprint import source_fingerprint
-from bot.nlu.risk_override import HIGH, RISK_KEY, RISK_PREFIX, UNCERTAIN
+from bot.nlu.risk_override import HIGH, RISK_KEY, UNCERTAIN
 
 CHECK_IN = "utter_safety_check_in"
 SAFE_INTENT = "say_safe"

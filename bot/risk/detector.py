@@ -34,6 +34,8 @@ from spacy.matcher import Matcher
 from spacy.matcher.levenshtein import levenshtein
 from spacy.tokens import Doc
 
+from bot.intents import risk_intent
+
 PATTERNS_PATH = Path(__file__).resolve().parents[2] / "content" / "risk_patterns.yml"
 
 # When a message matches several categories, the first here answers: a child at risk or a sexual
@@ -105,7 +107,7 @@ class RiskMatch:
     @property
     def intent(self) -> str:
         """The Rasa intent this category escalates to."""
-        return f"risk_{self.category}"
+        return risk_intent(self.category)
 
 
 def _unleet(word: str) -> str:
