@@ -125,3 +125,12 @@ def test_redis_away_is_a_lock_error_caused_by_redis(redis_prefix: str) -> None:
     with pytest.raises(LockError) as raised:
         asyncio.run(one_message())
     assert isinstance(raised.value.__cause__, redis.exceptions.ConnectionError)
+
+
+def test_rasas_json_queue_methods_fail_loudly_instead_of_reading_nothing(redis_prefix: str
+                                                                         ) -> None:
+    store = AtomicRedisLockStore(key_prefix=redis_prefix)
+    for call in (lambda: store.get_lock("c"), lambda: store.is_someone_waiting("c"),
+                 lambda: store.finish_serving("c", 1), lambda: store.cleanup("c", 1)):
+        with pytest.raises(NotImplementedError):
+            call()

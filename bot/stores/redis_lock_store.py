@@ -20,7 +20,8 @@ whole second), so a second message sent quickly is answered as soon as the first
 
 Configured in endpoints.redis.yml
 (`lock_store: type: bot.stores.redis_lock_store.AtomicRedisLockStore`) with the same settings as
-Rasa's store, which it extends (so Rasa still allows several workers).
+Rasa's store, whose Redis connection and key prefix it reuses. Rasa allows several workers with
+any lock store but the in-memory one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.05
+UNSUPPORTED = "AtomicRedisLockStore keeps no JSON lock; use lock()"
 
 # KEYS[1]: the queue (a sorted set: ticket number -> expiry in ms); KEYS[2]: the ticket counter.
 _NOW_MS = """
@@ -73,9 +75,10 @@ return 0
 class AtomicRedisLockStore(RedisLockStore):
     """Rasa's Redis lock store with each step of the ticket lock done atomically in Redis.
 
-    Rasa (3.6) uses a lock store only through `lock()`; the JSON-queue methods inherited from
-    RedisLockStore (get_lock, save_lock, issue_ticket, ...) do not read this store's queues
-    and must not be called on it.
+    Rasa (3.6) uses a lock store only through `lock()`. Every other LockStore method (issue_ticket,
+    is_someone_waiting, finish_serving, cleanup, ...) works on Rasa's JSON queue through the three
+    below, which this store does not keep: they raise, so a Rasa that starts calling them fails
+    loudly instead of reading queues that are never written.
     """
 
     def __init__(
@@ -121,3 +124,12 @@ class AtomicRedisLockStore(RedisLockStore):
                 self._release(keys=keys, args=[ticket])
             except RedisError as error:  # the ticket expires on its own
                 logger.error("lock store (Redis): could not release a ticket: %s", error)
+
+    def get_lock(self, conversation_id: str) -> None:
+        raise NotImplementedError(UNSUPPORTED)
+
+    def delete_lock(self, conversation_id: str) -> None:
+        raise NotImplementedError(UNSUPPORTED)
+
+    def save_lock(self, lock: object) -> None:
+        raise NotImplementedError(UNSUPPORTED)
