@@ -15,7 +15,6 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from rasa.shared.core.events import UserUttered
 from bot.stores.forget import forget
 from bot.stores.tracker_store import ForgettingInMemoryTrackerStore
 from channels.common import pseudonym
-from tests.support import servers
+from tests.support import json_server, servers
 from tests.support import sms as sms_client
 from tests.support import telegram as telegram_client
 from tests.support.fake_telegram import FakeTelegram
@@ -47,29 +46,18 @@ HASH_KEY = servers.HASH_KEY
 def slow_actions(action_server: str) -> Iterator[str]:
     """The real action server behind a proxy that holds SLOW_ACTION's calls for SLOW_S."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if SLOW_ACTION.encode() in body:
-                SLOW_CALL_ARRIVED.set()
-                time.sleep(SLOW_S)
-            request = urllib.request.Request(action_server, data=body,
-                                             headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=60) as response:
-                answer = response.read()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+    def answer(_: str, __: str, body: bytes) -> tuple[int, bytes]:
+        if SLOW_ACTION.encode() in body:
+            SLOW_CALL_ARRIVED.set()
+            time.sleep(SLOW_S)
+        request = urllib.request.Request(action_server, data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return 200, response.read()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, url = json_server.serve(answer)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/webhook"
+        yield f"{url}/webhook"
     finally:
         server.shutdown()
 

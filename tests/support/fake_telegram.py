@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.support import json_server
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Essex assistant", "username": "test_bot"}
 
@@ -46,36 +47,22 @@ class FakeTelegram:
                 if c.method == "sendMessage" and int(c.params["chat_id"]) == chat_id]
 
     def serve(self) -> tuple[ThreadingHTTPServer, str]:
-        fake = self
+        """Serves the fake on loopback; returns the server and the Bot API base URL."""
+        server, url = json_server.serve(self._answer)
+        return server, f"{url}/bot"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                method = self.path.rsplit("/", 1)[-1]
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                if "json" in (self.headers.get("Content-Type") or ""):
-                    params = json.loads(body or "{}")
-                else:
-                    params = {k: _decode(v[0]) for k, v in parse_qs(body).items()}
-                fake.calls.append(Call(method, params))
-                try:
-                    answer = {"ok": True, "result": fake.result(method, params)}
-                    status = 200
-                except LookupError as error:
-                    answer = {"ok": False, "error_code": 400, "description": str(error)}
-                    status = 400
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server, f"http://127.0.0.1:{server.server_address[1]}/bot"
+    def _answer(self, path: str, content_type: str, raw: bytes) -> tuple[int, object]:
+        method = path.rsplit("/", 1)[-1]
+        body = raw.decode()
+        if "json" in content_type:
+            params = json.loads(body or "{}")
+        else:
+            params = {k: _decode(v[0]) for k, v in parse_qs(body).items()}
+        self.calls.append(Call(method, params))
+        try:
+            return 200, {"ok": True, "result": self.result(method, params)}
+        except LookupError as error:
+            return 400, {"ok": False, "error_code": 400, "description": str(error)}
 
 
 def _decode(value: str) -> object:
