@@ -15,7 +15,7 @@ from collections import defaultdict
 from aiohttp import web
 
 from bench.load import TURNS, run_level
-from tests.conftest import free_port
+from tests.support.servers import free_port
 
 
 class Recorder:

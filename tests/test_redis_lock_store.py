@@ -1,4 +1,4 @@
-"""The conversation lock (bot/redis_lock_store.py) in the real Redis on 127.0.0.1:6379.
+"""The conversation lock (bot/stores/redis_lock_store.py) in the real Redis on 127.0.0.1:6379.
 
 One conversation's messages are answered one at a time and in the order they came, even when
 several workers (here: threads, each with its own connection, as processes would have) ask for
@@ -16,8 +16,8 @@ import pytest
 import redis
 from rasa.core.lock_store import LockError
 
-from bot.redis_lock_store import AtomicRedisLockStore
-from tests.conftest import free_port
+from bot.stores.redis_lock_store import AtomicRedisLockStore
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -113,7 +113,7 @@ def test_nothing_is_left_in_redis_once_answered(redis_prefix: str) -> None:
 
 
 def test_redis_away_is_a_lock_error_caused_by_redis(redis_prefix: str) -> None:
-    """channels/never_silent.py reads the cause to log it and answer with the 999 apology."""
+    """channels/common/never_silent.py reads the cause to log it and answer with the 999 apology."""
     lock_store = AtomicRedisLockStore(host="127.0.0.1", port=free_port(),
                                       key_prefix=redis_prefix,
                                       socket_timeout=1)
@@ -125,3 +125,12 @@ def test_redis_away_is_a_lock_error_caused_by_redis(redis_prefix: str) -> None:
     with pytest.raises(LockError) as raised:
         asyncio.run(one_message())
     assert isinstance(raised.value.__cause__, redis.exceptions.ConnectionError)
+
+
+def test_rasas_json_queue_methods_fail_loudly_instead_of_reading_nothing(redis_prefix: str
+                                                                         ) -> None:
+    store = AtomicRedisLockStore(key_prefix=redis_prefix)
+    for call in (lambda: store.get_lock("c"), lambda: store.is_someone_waiting("c"),
+                 lambda: store.finish_serving("c", 1), lambda: store.cleanup("c", 1)):
+        with pytest.raises(NotImplementedError):
+            call()
