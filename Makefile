@@ -29,8 +29,8 @@ export PYTHONWARNINGS := $(subst $(space),$(comma),$(strip $(foreach module, \
 	ignore::DeprecationWarning:$(module))))
 
 # Browser tests: Debian's chromium (Playwright's own browser download does not work here) and
-# axe-core from npm; deploy/nginx.conf's test: Debian's nginx. `make test` only checks that the
-# system packages are there (it never asks for sudo); `make system-deps` installs them.
+# axe-core from npm; deploy/nginx.conf's test: Debian's nginx. `make test` installs them when
+# missing only as root; `make system-deps` installs them with sudo when not root.
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 AXE := node_modules/axe-core/axe.min.js
@@ -82,9 +82,12 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-# The tests never install system packages: a missing one stops `make test` with what to run.
+# A missing system package is installed from Debian when `make test` runs as root (as CI does, on
+# a fresh machine); otherwise it stops with what to run. It never asks for sudo.
 $(CHROMIUM) $(NGINX):
-	@echo "$@ is missing: run 'make system-deps' (Debian's chromium and nginx)"; exit 1
+	@if [ "$$(id -u)" != 0 ]; then echo "$@ is missing: run 'make system-deps' (Debian's chromium and nginx)"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx
 
 system-deps:
 	$(SUDO) apt-get update -qq
