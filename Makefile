@@ -30,27 +30,30 @@ export PYTHONWARNINGS := $(subst $(space),$(comma),$(strip $(foreach module, \
 
 # Browser tests: Debian's chromium (Playwright's own browser download does not work here) and
 # axe-core from npm; deploy/nginx.conf's test: Debian's nginx. `make test` installs them when
-# missing.
+# missing only as root; `make system-deps` installs them with sudo when not root.
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser-deps test-deps lock train run shell test test-unit lint validate test-stories eval \
-	eval-risk tune-risk eval-conversations bench-risk bench report sms-preview telegram-webhook telegram-poll clean
+.PHONY: help install system-deps browser-deps test-deps lock train run shell test test-unit \
+	test-integration test-e2e lint validate test-stories eval eval-risk tune-risk eval-conversations bench-risk bench report sms-preview telegram-webhook telegram-poll clean
 
 help:
 	@echo "make run          start the assistant (action server :5055, Rasa :5005)"
 	@echo "make shell        talk to the assistant in this terminal"
-	@echo "make test         everything: lint, validate, train, browser-deps, pytest, story tests"
+	@echo "make test         everything: lint, validate, train, test-deps, pytest, story tests"
 	@echo "make test-unit    the tests that need no server, Redis, PostgreSQL or browser (fast loop)"
+	@echo "make test-integration  the tests that need Redis or PostgreSQL but no Rasa server"
+	@echo "make test-e2e     the tests that talk to real Rasa servers (browser tests included)"
 	@echo "make test-stories rasa test core on tests/test_stories.yml"
-	@echo "make lint         ruff on bot actions channels tests bench"
+	@echo "make lint         ruff on bot actions channels tools tests bench"
 	@echo "make validate     rasa data validate"
 	@echo "make train        train the model into models/assistant.tar.gz (cached: only what changed)"
 	@echo "make install      build .venv from requirements.lock (Python 3.10)"
 	@echo "make lock         re-pin requirements.lock from requirements.in"
-	@echo "make browser-deps chromium (apt, may ask for sudo) and axe-core (npm) for the browser tests"
+	@echo "make browser-deps axe-core (npm) for the browser tests, after checking chromium is installed"
+	@echo "make system-deps  Debian's chromium and nginx (apt; asks for sudo when not root)"
 	@echo "make eval [SEED=n]  5-fold NLU cross-validation on fixed folds (intent macro-F1) into results/"
 	@echo "make eval-risk [FILE=...]  risk tiers through the trained model: training-derived and held-out files"
 	@echo "make tune-risk    choose the risk model's thresholds on tests/data/risk_dev.yml"
@@ -59,7 +62,7 @@ help:
 	@echo "make bench        load test against Rasa's stock configuration, then the flood (about 30 minutes)"
 	@echo "make report       campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
 	@echo "make sms-preview  docs/sms-preview.md: what SMS users receive for every answer"
-	@echo "make test-deps    Debian's nginx for the deploy/nginx.conf test"
+	@echo "make test-deps    browser-deps, and a check that nginx is installed (deploy/nginx.conf test)"
 	@echo "make telegram-webhook  register TELEGRAM_WEBHOOK_URL with Telegram (with the secret)"
 	@echo "make telegram-poll     local development: fetch Telegram updates, no public URL needed"
 	@echo "make clean        remove models, results, .rasa, .pytest_cache (keeps .venv, var, reports)"
@@ -79,13 +82,16 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-$(CHROMIUM):
-	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+# A missing system package is installed from Debian when `make test` runs as root (as CI does, on
+# a fresh machine); otherwise it stops with what to run. It never asks for sudo.
+$(CHROMIUM) $(NGINX):
+	@if [ "$$(id -u)" != 0 ]; then echo "$@ is missing: run 'make system-deps' (Debian's chromium and nginx)"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx
 
-$(NGINX):
+system-deps:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium nginx
 
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
@@ -110,13 +116,13 @@ train: $(STAMP)
 	$(RASA) train --quiet --out models --fixed-model-name assistant
 
 run: train
-	$(BIN)/python -m bot.launcher run
+	$(BIN)/python -m tools.launcher run
 
 shell: train
-	$(BIN)/python -m bot.launcher shell
+	$(BIN)/python -m tools.launcher shell
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot actions channels tests bench
+	$(BIN)/ruff check bot actions channels tools tests bench
 
 validate: $(STAMP)
 	$(RASA) data validate --quiet
@@ -128,28 +134,36 @@ test: lint validate train test-deps
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-stories
 
-# Tests marked by what they need (pytest.ini): unit = not integration, e2e or browser. No model,
-# server, Redis, PostgreSQL or chromium.
+# Tests marked by what they need (pytest.ini); the three together are `make test`'s pytest.
+# unit: no model, server, Redis, PostgreSQL or chromium.
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not integration and not e2e and not browser"
 
+# integration: the real Redis (127.0.0.1:6379) or PostgreSQL (127.0.0.1:5432), no Rasa server.
+test-integration: $(STAMP)
+	$(BIN)/python -m pytest -m "integration and not e2e"
+
+# e2e: real Rasa servers and the action server over HTTP (and the browser tests).
+test-e2e: train test-deps
+	$(BIN)/python -m pytest -m "e2e or browser"
+
 SEED ?= 0
 eval: $(STAMP)
-	$(BIN)/python -m bot.evaluation cross-validate --folds 5 --seed $(SEED) --out results/nlu
+	$(BIN)/python -m tools.evaluation cross-validate --folds 5 --seed $(SEED) --out results/nlu
 
 FILE ?= tests/data/risk_eval.yml tests/heldout/risk.yml
 eval-risk: train
-	$(BIN)/python -m bot.evaluation risk $(FILE)
+	$(BIN)/python -m tools.evaluation risk $(FILE)
 
 # The risk model's thresholds, chosen on the development set (docs/risk-model.md).
 tune-risk: $(STAMP)
-	$(BIN)/python -m bot.evaluation tune-risk tests/data/risk_dev.yml
+	$(BIN)/python -m tools.evaluation tune-risk tests/data/risk_dev.yml
 
 # Every case of the held-out conversation set through the trained model and the action server:
 # the share answered with the right content and the share that hit the fallback, and every miss.
 CONVERSATIONS ?= tests/heldout/conversations.yml
 eval-conversations: train
-	$(BIN)/python -m bot.evaluation conversations $(CONVERSATIONS)
+	$(BIN)/python -m tools.evaluation conversations $(CONVERSATIONS)
 
 bench-risk: train
 	$(BIN)/python -m bench.risk_overhead
@@ -167,7 +181,7 @@ report: $(STAMP)
 # What SMS users receive for every answer and flow ending, for reviewers without a phone
 # (tests/test_channel_content.py fails when it is out of date).
 sms-preview: $(STAMP)
-	$(BIN)/python -m bot.channel_preview > docs/sms-preview.md
+	$(BIN)/python -m tools.channel_preview > docs/sms-preview.md
 
 telegram-webhook: $(STAMP)
 	$(BIN)/python -m channels.telegram set-webhook

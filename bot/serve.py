@@ -1,6 +1,6 @@
-"""`python -m bot.serve run|shell ...`: Rasa's own command line, with bot/rasa_speedups.py first.
+"""`python -m bot.serve run|shell ...`: Rasa's own command line, with bot/rasa_patches.py first.
 
-The one place the project replaces Rasa internals. bot/launcher.py starts every Rasa server
+The one place the project replaces Rasa internals. tools/launcher.py starts every Rasa server
 through it (`make run`, `make shell`, the tests' servers and bench's), so each gets the
 speed-ups; `rasa train`, `make eval` and the action server run Rasa as shipped. The arguments
 are `rasa`'s. The replacements are made in this process before Rasa starts, so Sanic's workers
@@ -15,17 +15,17 @@ SERVER_COMMANDS = ("run", "shell")
 
 
 def speed_up_rasa() -> bool:
-    """Replaces the Rasa internals bot/rasa_speedups.py lists, if this is the Rasa they fit.
+    """Replaces the Rasa internals bot/rasa_patches.py lists, if this is the Rasa they fit.
 
     Rasa's log format is set up first (Rasa sets it again when it starts), so the one line
     saying what was replaced shows in the server's log like Rasa's own.
     """
     from rasa.utils.io import configure_colored_logging
 
-    from bot import rasa_speedups
+    from bot import rasa_patches
 
     configure_colored_logging(None)
-    return rasa_speedups.install()
+    return rasa_patches.install()
 
 
 def main(argv: list[str] | None = None) -> None:

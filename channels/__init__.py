@@ -1,1 +1,1 @@
-"""Our channel adapters (website, SMS, Telegram), registered in credentials.yml by module path."""
+"""Our channel adapters (website, SMS, Telegram, REST), registered in credentials.yml."""

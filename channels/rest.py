@@ -4,7 +4,7 @@ Same address and JSON as Rasa's own (POST /webhooks/rest/webhook with {"sender":
 "message": ...}, answered with a list of messages), but:
 
 - malformed, oversized or empty requests get a 4xx with a reason instead of a 500, and each
-  client is limited (channels/limits.py) before any work is done;
+  client is limited (channels/common/limits.py) before any work is done;
 - senders have a namespace of their own: the stored sender id is "rest-" and a hash of the one
   sent, so a REST caller can never reach (read, continue or restart) a web, SMS or Telegram
   conversation by sending its id, nor collide with a lock key;
@@ -16,7 +16,8 @@ Same address and JSON as Rasa's own (POST /webhooks/rest/webhook with {"sender":
   offer: any other text starting with "/" is read as words (as on every other channel), so
   Rasa never parses it, nor logs it in its "Failed to parse arguments" warning.
 
-A failure inside the assistant is answered with the apology and 999 (channels/never_silent.py).
+A failure inside the assistant is answered with the apology and 999
+(channels/common/never_silent.py).
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.forget import stores
-from bot.user_text import button_payloads, typed_text, valid_text
-from channels.limits import cap_request_size, within_limits
-from channels.never_silent import OnNewMessage, never_silent
-from channels.webhook import json_object, refuse
+from bot.stores.forget import stores
+from channels.common.http import add_health_route, json_object, refuse
+from channels.common.limits import cap_request_size, within_limits
+from channels.common.never_silent import OnNewMessage, never_silent
+from channels.common.user_text import OfferedPayloads, typed_text, valid_text
 
 MAX_REQUEST_BYTES = 8192
 MAX_MESSAGE_CHARS = 1000
@@ -70,7 +71,7 @@ class RestInput(rest.RestInput):
 
     def __init__(self) -> None:
         self.token = os.environ.get(TOKEN_ENV, "")
-        self._button_payloads: frozenset[str] | None = None
+        self._buttons = OfferedPayloads()
 
     def _refused(self, request: Request) -> HTTPResponse | None:
         """Why the caller may not use the channel (None: it may)."""
@@ -85,18 +86,13 @@ class RestInput(rest.RestInput):
 
     def _text(self, request: Request, message: str) -> str:
         """A button payload the domain offers as it is; anything else as typed words."""
-        if self._button_payloads is None:
-            self._button_payloads = button_payloads(request.app.ctx.agent.domain.responses)
-        return message if message in self._button_payloads else typed_text(message)
+        return message if self._buttons.offers(request, message) else typed_text(message)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         answer = never_silent(on_new_message)
         webhook = Blueprint("rest_webhook", __name__)
         cap_request_size(webhook)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        add_health_route(webhook)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

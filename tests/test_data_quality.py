@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.validator import Validator
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 MIN_EXAMPLES = 20
 
 
@@ -59,8 +59,8 @@ def test_rasa_validator_finds_only_its_known_false_positives(
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     form_slots = {slot for form in domain["forms"].values() for slot in form["required_slots"]}
     actions_source = "".join(path.read_text(encoding="utf-8") for path in
-                             [ROOT / "actions" / "actions.py", ROOT / "bot" / "risk_policy.py",
-                              *(ROOT / "channels").glob("*.py")])
+                             [ROOT / "actions" / "actions.py", *(ROOT / "bot").rglob("*.py"),
+                              *(ROOT / "channels").rglob("*.py")])
     allowed = {f"utter_ask_{slot}" for slot in form_slots} | {
         name for name in domain["responses"] if f'"{name}"' in actions_source
     }

@@ -65,7 +65,7 @@ def test_lines_are_closed_on_bank_holidays_and_open_the_next_working_day() -> No
 
 
 def test_bank_holidays_are_known_for_at_least_the_next_90_days() -> None:
-    """GOV.UK publishes the dates ahead: add next year's to data/resources.yml in time."""
+    """GOV.UK publishes the dates ahead: add next year's to content/resources.yml in time."""
     assert max(directory.bank_holidays()) >= date.today() + timedelta(days=90)
 
 

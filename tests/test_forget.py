@@ -12,7 +12,7 @@ from rasa.core.tracker_store import (
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.forget import UnknownTrackerStore, forget_conversation, stores
+from bot.stores.forget import UnknownTrackerStore, forget_conversation, stores
 
 DOMAIN = Domain.empty()
 

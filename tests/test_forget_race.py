@@ -15,7 +15,6 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,61 +23,51 @@ from rasa.core.lock_store import InMemoryLockStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 
-from bot import launcher, pseudonym
-from bot.forget import forget
-from bot.tracker_store import ForgettingInMemoryTrackerStore
-from tests import test_redis
-from tests import test_sms as sms_tests
-from tests import test_telegram as telegram_tests
-from tests.conftest import start_rasa
-from tests.fake_telegram import FakeTelegram
-from tests.test_web_channel import call, new_session, say
+from bot.stores.forget import forget
+from bot.stores.tracker_store import ForgettingInMemoryTrackerStore
+from channels.common import pseudonym
+from tests.support import json_server, servers
+from tests.support import sms as sms_client
+from tests.support import telegram as telegram_client
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.servers import start_rasa
+from tests.support.web import call, new_session, say
+from tools import launcher
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 SLOW_ACTION = "action_reset_flow_slots"  # run by the "Am I in a controlling relationship?" flow
 SLOW_S = 2.0
 SLOW_CALL_ARRIVED = threading.Event()  # set when the proxy starts holding SLOW_ACTION's call
-HASH_KEY = test_redis.HASH_KEY
+HASH_KEY = servers.HASH_KEY
 
 
 @pytest.fixture(scope="module")
 def slow_actions(action_server: str) -> Iterator[str]:
     """The real action server behind a proxy that holds SLOW_ACTION's calls for SLOW_S."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if SLOW_ACTION.encode() in body:
-                SLOW_CALL_ARRIVED.set()
-                time.sleep(SLOW_S)
-            request = urllib.request.Request(action_server, data=body,
-                                             headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(request, timeout=60) as response:
-                answer = response.read()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+    def answer(_: str, __: str, body: bytes) -> tuple[int, bytes]:
+        if SLOW_ACTION.encode() in body:
+            SLOW_CALL_ARRIVED.set()
+            time.sleep(SLOW_S)
+        request = urllib.request.Request(action_server, data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return 200, response.read()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, url = json_server.serve(answer)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/webhook"
+        yield f"{url}/webhook"
     finally:
         server.shutdown()
 
 
 def env(tmp: Path, fake_telegram: tuple[FakeTelegram, str]) -> dict[str, str]:
     """Every channel configured (Telegram's API faked on loopback), REST without a token."""
-    return {"TWILIO_AUTH_TOKEN": sms_tests.TOKEN, "SMS_WEBHOOK_URL": sms_tests.PUBLIC_URL,
+    return {"TWILIO_AUTH_TOKEN": sms_client.TOKEN, "SMS_WEBHOOK_URL": sms_client.PUBLIC_URL,
             "SMS_OPTOUT_DB": str(tmp / "opt.db"), "SENDER_HASH_KEY": HASH_KEY,
-            "TELEGRAM_TOKEN": telegram_tests.TOKEN, "TELEGRAM_API_URL": fake_telegram[1],
-            "TELEGRAM_WEBHOOK_SECRET": telegram_tests.SECRET, "REST_TOKEN": ""}
+            "TELEGRAM_TOKEN": telegram_client.TOKEN, "TELEGRAM_API_URL": fake_telegram[1],
+            "TELEGRAM_WEBHOOK_SECRET": telegram_client.SECRET, "REST_TOKEN": ""}
 
 
 @pytest.fixture(scope="module", params=["redis", "memory"])
@@ -89,7 +78,7 @@ def server(request: pytest.FixtureRequest, trained_model: Path, slow_actions: st
     tmp = tmp_path_factory.mktemp(request.param)
     prefix = "race" + uuid.uuid4().hex[:10] if request.param == "redis" else None
     if prefix:
-        process, url = test_redis.start(trained_model, slow_actions, tmp, 6379, prefix,
+        process, url = servers.start_on_redis(trained_model, slow_actions, tmp, 6379, prefix,
                                         **env(tmp, fake_telegram))
     else:
         process, url = start_rasa(trained_model, slow_actions, tmp, env(tmp, fake_telegram))
@@ -142,7 +131,7 @@ def test_quick_exit_with_a_reply_in_flight_forgets_the_web_chat(
 def test_forget_by_sms_with_a_reply_in_flight_forgets_the_conversation(
         server: tuple[str, str | None]) -> None:
     url, prefix = server
-    sms, number, marker = sms_tests.Sms(url, Path(), Path()), sms_tests.new_number(), \
+    sms, number, marker = sms_client.Sms(url, Path(), Path()), sms_client.new_number(), \
         uuid.uuid4().hex
     sms.texts(f"my husband checks my phone {marker}", number)
     replying = in_flight(lambda: sms.texts("am i in a controlling relationship", number))
@@ -151,25 +140,25 @@ def test_forget_by_sms_with_a_reply_in_flight_forgets_the_conversation(
     nothing_left(prefix, pseudonym.pseudonym(HASH_KEY.encode(), "sms", number), marker)
     # Treated as someone new: "yes" is answered as on a conversation that never existed,
     # not as the next answer in the checklist that was in flight.
-    assert sms.texts("yes", number) == sms.texts("yes", sms_tests.new_number())
+    assert sms.texts("yes", number) == sms.texts("yes", sms_client.new_number())
 
 
 def test_telegram_forget_with_a_button_in_flight_forgets_the_conversation(
         server: tuple[str, str | None], fake_telegram: tuple[FakeTelegram, str]) -> None:
     url, prefix = server
-    tg = telegram_tests.Telegram(url, fake_telegram[0], Path())
-    chat_id, marker = telegram_tests.chat(), uuid.uuid4().hex
+    tg = telegram_client.Telegram(url, fake_telegram[0], Path())
+    chat_id, marker = telegram_client.chat(), uuid.uuid4().hex
     tg.say(f"my husband checks my phone {marker}", chat_id=chat_id)
     replying = in_flight(lambda: tg.press("/check_controlling", chat_id=chat_id))
-    assert "forgotten" in telegram_tests.texts(tg.say("/forget", chat_id=chat_id))
+    assert "forgotten" in telegram_client.texts(tg.say("/forget", chat_id=chat_id))
     replying.join()
     # Nothing arrives in the chat after "I've forgotten our conversation".
     assert "forgotten" in fake_telegram[0].sent(chat_id)[-1]["text"]
     nothing_left(prefix, pseudonym.pseudonym(HASH_KEY.encode(), "telegram", str(chat_id)),
                  marker)
-    fresh = telegram_tests.chat()
-    assert telegram_tests.texts(tg.say("yes", chat_id=chat_id)) == \
-        telegram_tests.texts(tg.say("yes", chat_id=fresh))
+    fresh = telegram_client.chat()
+    assert telegram_client.texts(tg.say("yes", chat_id=chat_id)) == \
+        telegram_client.texts(tg.say("yes", chat_id=fresh))
 
 
 def test_a_reply_saved_after_the_forget_is_refused_but_a_new_conversation_is_kept() -> None:

@@ -9,10 +9,8 @@ add every case Hypothesis finds failing there, so it stays fixed.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -24,9 +22,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from bot import launcher
-from tests.conftest import start_rasa
-from tests.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.raw_http import post
+from tests.support.servers import start_rasa
+from tools import launcher
 
 pytestmark = pytest.mark.e2e
 
@@ -79,22 +78,6 @@ def server(trained_model: Path, action_server: str, fake_telegram: tuple[FakeTel
         yield Server(url, tmp / "server.log")
     finally:
         launcher.stop([process])
-
-
-def post(url: str, body: bytes, content_type: str, headers: dict[str, str] | None = None
-         ) -> tuple[int, bytes]:
-    """POSTs exactly these bytes over a raw socket: header values that HTTP clients refuse to
-    send (newlines, non-Latin-1) are sent as an attacker would."""
-    parts = urllib.parse.urlsplit(url)
-    fields = {"Content-Type": content_type, **(headers or {})} if content_type else headers or {}
-    head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
-    request = (f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
-               f"Content-Length: {len(body)}\r\n{head}\r\n").encode("utf-8", "surrogatepass")
-    with socket.create_connection((parts.hostname, parts.port), timeout=60) as sock:
-        sock.sendall(request + body)
-        response = http.client.HTTPResponse(sock)
-        response.begin()
-        return response.status, response.read()
 
 
 def assert_answered_or_refused(status: int, body: bytes) -> None:

@@ -1,7 +1,7 @@
 """Holding up under attack: per-client limits, request sizes, malformed input, and logs.
 
 One server with every channel configured and the per-client limits as deployed
-(channels/limits.py). The "other person" connects from 127.0.0.2 (Linux routes all of 127/8
+(channels/common/limits.py). The "other person" connects from 127.0.0.2 (Linux routes all of 127/8
 to loopback), so one client's flood and another's message are told apart as they would be.
 """
 
@@ -17,28 +17,28 @@ from pathlib import Path
 
 import pytest
 
-from bot import launcher
-from tests import test_sms as sms_tests
-from tests import test_telegram as telegram_tests
-from tests.conftest import start_rasa
-from tests.fake_telegram import FakeTelegram
-from tests.test_fuzz import post
+from tests.support import sms as sms_client
+from tests.support import telegram as telegram_client
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.raw_http import post
+from tests.support.servers import start_rasa
+from tools import launcher
 
 pytestmark = pytest.mark.e2e
 
 LONG = ("my partner keeps checking my phone and i do not know what to do " * 20)[:1000]
 LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "300", "CLIENT_BURST": "60", "CLIENT_IN_FLIGHT": "4",
-          "SERVER_IN_FLIGHT": "64"}  # channels/limits.py's defaults, as deployed
+          "SERVER_IN_FLIGHT": "64"}  # channels/common/limits.py's defaults, as deployed
 
 
 @pytest.fixture(scope="module")
 def server(trained_model: Path, action_server: str, fake_telegram: tuple[FakeTelegram, str],
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     tmp = tmp_path_factory.mktemp("hardening")
-    env = {"TWILIO_AUTH_TOKEN": sms_tests.TOKEN, "SMS_WEBHOOK_URL": sms_tests.PUBLIC_URL,
+    env = {"TWILIO_AUTH_TOKEN": sms_client.TOKEN, "SMS_WEBHOOK_URL": sms_client.PUBLIC_URL,
            "SMS_OPTOUT_DB": str(tmp / "opt.db"), "SENDER_HASH_KEY": "hardening-key-0123456789",
-           "TELEGRAM_TOKEN": telegram_tests.TOKEN, "TELEGRAM_API_URL": fake_telegram[1],
-           "TELEGRAM_WEBHOOK_SECRET": telegram_tests.SECRET, **LIMITS}
+           "TELEGRAM_TOKEN": telegram_client.TOKEN, "TELEGRAM_API_URL": fake_telegram[1],
+           "TELEGRAM_WEBHOOK_SECRET": telegram_client.SECRET, **LIMITS}
     process, url = start_rasa(trained_model, action_server, tmp, env)
     try:
         yield url, tmp / "server.log"
@@ -127,7 +127,7 @@ def test_json_nested_thousands_deep_gets_a_4xx(server: tuple[str, Path]) -> None
         assert request(url, path, deep, "127.0.0.6")[0] == 400
     update = b'{"update_id": 1, "x": ' + deep + b"}"
     status, _ = post(f"{url}/webhooks/telegram/webhook", update, "application/json",
-                     {"X-Telegram-Bot-Api-Secret-Token": telegram_tests.SECRET})
+                     {"X-Telegram-Bot-Api-Secret-Token": telegram_client.SECRET})
     assert status == 400
 
 
@@ -137,7 +137,7 @@ def test_a_telegram_date_out_of_range_gets_a_4xx(server: tuple[str, Path]) -> No
                                           "chat": {"id": 1, "type": "private"}, "text": "hi"}}
     status, _ = post(f"{url}/webhooks/telegram/webhook", json.dumps(update).encode(),
                      "application/json", {"X-Telegram-Bot-Api-Secret-Token":
-                                          telegram_tests.SECRET})
+                                          telegram_client.SECRET})
     assert 400 <= status < 500
 
 
@@ -153,10 +153,10 @@ def test_no_text_reaches_the_log_on_any_channel(server: tuple[str, Path],
                        {"sender": "logtest", "message": text.format(marks["rest"])},
                        "127.0.0.7")[0] == 200
         assert web_message(url, text.format(marks["web"]), "127.0.0.7")[0] == 200
-        sms_tests.Sms(url, Path(), Path()).texts(text.format(marks["sms"]),
-                                                  sms_tests.new_number())
-        telegram_tests.Telegram(url, fake_telegram[0], Path()).say(
-            text.format(marks["telegram"]), chat_id=telegram_tests.chat())
+        sms_client.Sms(url, Path(), Path()).texts(text.format(marks["sms"]),
+                                                  sms_client.new_number())
+        telegram_client.Telegram(url, fake_telegram[0], Path()).say(
+            text.format(marks["telegram"]), chat_id=telegram_client.chat())
     time.sleep(0.5)
     written = log.read_text(encoding="utf-8", errors="replace")
     assert not [channel for channel, mark in marks.items() if mark in written]

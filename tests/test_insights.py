@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
-from bot import launcher
 from bot.insights import counters
 from bot.insights.counters import CounterStore, Key
-from tests.conftest import ROOT, Bot, start_rasa
-from tests.test_web_channel import call, new_session, say
+from tests.support import ROOT
+from tests.support.rest import Bot
+from tests.support.servers import start_rasa
+from tests.support.web import call, new_session, say
+from tools import launcher
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

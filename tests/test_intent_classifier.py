@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intent_classifier import LinearIntentClassifier, nearest_by_intent
+from bot.nlu.intent_classifier import LinearIntentClassifier, nearest_by_intent
 
 # Three made-up intents whose messages differ in one counted word and in their dense vector.
 VOCABULARY = ["help", "bye", "phone"]

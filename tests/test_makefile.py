@@ -7,7 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 # A rule line: "name:" or "name: prerequisites", not "NAME := value" nor a file target ($(...)).
 TARGET = re.compile(r"^([a-z][a-z0-9-]*)\s*:(?!=)", re.MULTILINE)
 
@@ -42,7 +43,7 @@ def test_every_mark_the_tests_use_is_declared_in_pytest_ini() -> None:
 # start servers, and the clients of the real services).
 NEEDS_MORE_THAN_UNIT = re.compile(
     r"\b(bot|bot_without_actions|web_server|trained_model|action_server|redis_prefix)\s*:"
-    r"|\bstart_rasa\(|\bredis\.Redis\(|postgresql://|sync_playwright")
+    r"|\bstart_rasa\(|\bstart_on_redis\(|\bredis\.Redis\(|postgresql://|sync_playwright")
 
 
 def test_a_module_that_needs_a_server_or_a_database_is_marked() -> None:
@@ -53,3 +54,36 @@ def test_a_module_that_needs_a_server_or_a_database_is_marked() -> None:
                 and not re.search(r"^pytestmark = .*pytest\.mark\.(integration|e2e|browser)",
                                   text, re.MULTILINE)]
     assert unmarked == [], "mark these with pytestmark (pytest.ini: integration, e2e, browser)"
+
+
+def recipes() -> dict[str, tuple[list[str], str]]:
+    """Each rule's prerequisites and recipe, with variables left as written."""
+    rules: dict[str, tuple[list[str], str]] = {}
+    current: list[str] = []
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        rule = re.match(r"^([^\s#=:][^=:]*?)\s*:(?!=)(.*)$", line)
+        if rule and not line.startswith("\t"):
+            current = rule.group(1).split()
+            for target in current:
+                rules[target] = (rule.group(2).split(), "")
+        elif line.startswith("\t"):
+            for target in current:
+                prerequisites, recipe = rules[target]
+                rules[target] = (prerequisites, recipe + line + "\n")
+    return rules
+
+
+def test_make_test_never_asks_for_sudo_and_installs_system_packages_only_as_root() -> None:
+    rules, seen, todo = recipes(), set(), ["test", "test-unit", "test-integration", "test-e2e"]
+    while todo:
+        target = todo.pop()
+        if target in seen or target not in rules:
+            continue
+        seen.add(target)
+        prerequisites, recipe = rules[target]
+        assert not re.search(r"\bsudo\b|\$\(SUDO\)", recipe), target
+        if re.search(r"\bapt(-get)?\b", recipe):
+            # A fresh CI machine runs as root and lacks chromium and nginx; anyone else is told.
+            assert '[ "$$(id -u)" != 0 ]' in recipe and "exit 1" in recipe, target
+        todo += prerequisites
+    assert {"test", "train", "browser-deps", "$(CHROMIUM)"} <= seen

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.support import ROOT
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,6 @@ survived without a restart, every message still answered.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -19,39 +17,17 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot import launcher, pseudonym
+from channels.common import pseudonym
 from channels.rest import rest_sender
-from tests import test_sms as sms_tests
-from tests import test_telegram as telegram_tests
-from tests.conftest import REST_TOKEN, ROOT, Bot, free_port, start_rasa, texts
-from tests.fake_telegram import FakeTelegram
-from tests.test_web_channel import call, new_session, say, text_of
+from tests.support import sms as sms_client
+from tests.support import telegram as telegram_client
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.rest import Bot, texts
+from tests.support.servers import HASH_KEY, TTL_S, free_port, start_on_redis, start_redis
+from tests.support.web import call, new_session, say, text_of
+from tools import launcher
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
-TTL_S = 8
-HASH_KEY = "redis-test-hash-key-0123456789"
-REDIS_BINARY = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def redis_endpoints() -> str:
-    """endpoints.redis.yml as shipped, less its action endpoint (start_rasa writes that)."""
-    text = (ROOT / "endpoints.redis.yml").read_text(encoding="utf-8")
-    return text[text.index("tracker_store:"):]
-
-
-def start(trained_model: Path, action_server: str, tmp: Path, port: int, prefix: str,
-          **env: str) -> tuple[subprocess.Popen, str]:
-    """A Rasa server on endpoints.redis.yml, with the SMS channel configured too."""
-    return start_rasa(trained_model, action_server, tmp,
-                      {"REDIS_PORT": str(port), "REDIS_KEY_PREFIX": prefix,
-                       "CONVERSATION_TTL_S": str(TTL_S),
-                       "INSIGHTS_DB_URL": f"sqlite:///{tmp / 'insights.sqlite'}",
-                       "TWILIO_AUTH_TOKEN": sms_tests.TOKEN,
-                       "SMS_WEBHOOK_URL": sms_tests.PUBLIC_URL,
-                       "SMS_OPTOUT_DB": str(tmp / "opt.db"), "SENDER_HASH_KEY": HASH_KEY,
-                       "REST_TOKEN": REST_TOKEN, **env},
-                      redis_endpoints())
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +44,11 @@ def shared(trained_model: Path, action_server: str, prefix: str,
     Both serve the REST, web, SMS and Telegram channels.
     """
     tmp_a, tmp_b = tmp_path_factory.mktemp("a"), tmp_path_factory.mktemp("b")
-    telegram = {"TELEGRAM_TOKEN": telegram_tests.TOKEN, "TELEGRAM_API_URL": fake_telegram[1],
-                "TELEGRAM_WEBHOOK_SECRET": telegram_tests.SECRET}
-    a, url_a = start(trained_model, action_server, tmp_a, 6379, prefix, SANIC_WORKERS="2",
+    telegram = {"TELEGRAM_TOKEN": telegram_client.TOKEN, "TELEGRAM_API_URL": fake_telegram[1],
+                "TELEGRAM_WEBHOOK_SECRET": telegram_client.SECRET}
+    a, url_a = start_on_redis(trained_model, action_server, tmp_a, 6379, prefix, SANIC_WORKERS="2",
                      **telegram)
-    b, url_b = start(trained_model, action_server, tmp_b, 6379, prefix, **telegram)
+    b, url_b = start_on_redis(trained_model, action_server, tmp_b, 6379, prefix, **telegram)
     try:
         yield url_a, url_b, tmp_a
     finally:
@@ -147,16 +123,16 @@ def test_what_channels_remember_is_shared_by_both_servers(
         shared: tuple[str, str, Path], fake_telegram: tuple[FakeTelegram, str]) -> None:
     url_a, url_b, _ = shared
     # SMS: a long answer on one server, "MORE" on the other.
-    number = sms_tests.new_number()
-    first = sms_tests.Sms(url_a, Path(), Path()).texts("what does consent mean", number)
+    number = sms_client.new_number()
+    first = sms_client.Sms(url_a, Path(), Path()).texts("what does consent mean", number)
     assert first[-1].endswith("Text MORE for the rest.")
-    rest = " ".join(sms_tests.Sms(url_b, Path(), Path()).texts("MORE", number))
+    rest = " ".join(sms_client.Sms(url_b, Path(), Path()).texts("MORE", number))
     assert "Most sexual offences happen in the home" in rest
     # Telegram: messages through one server, /forget through the other deletes them.
     api = fake_telegram[0]
-    chat_id = telegram_tests.chat()
-    telegram_tests.Telegram(url_a, api, Path()).say("what is clares law", chat_id=chat_id)
-    telegram_tests.Telegram(url_b, api, Path()).say("/forget", chat_id=chat_id)
+    chat_id = telegram_client.chat()
+    telegram_client.Telegram(url_a, api, Path()).say("what is clares law", chat_id=chat_id)
+    telegram_client.Telegram(url_b, api, Path()).say("/forget", chat_id=chat_id)
     deletes = [c.params for c in api.calls if c.method == "deleteMessages"
                and int(c.params["chat_id"]) == chat_id]
     assert deletes and len(deletes[0]["message_ids"]) >= 2  # the person's and the answer
@@ -167,25 +143,11 @@ def test_what_channels_remember_is_shared_by_both_servers(
     assert statuses[:20] == [200] * 20 and statuses[20] == 429
 
 
-def start_redis(port: int) -> subprocess.Popen:
-    process = subprocess.Popen([REDIS_BINARY, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if redis.Redis(port=port).ping():
-                return process
-        except redis.ConnectionError:
-            time.sleep(0.1)
-    raise TimeoutError("redis-server did not start")
-
-
 def test_redis_going_away_is_answered_with_999_and_survived(
         trained_model: Path, action_server: str, tmp_path: Path) -> None:
     port = free_port()
     own_redis = start_redis(port)
-    server, url = start(trained_model, action_server, tmp_path, port, "down")
+    server, url = start_on_redis(trained_model, action_server, tmp_path, port, "down")
     try:
         bot = Bot(url)
         assert "Who is the help for?" in texts(bot.say("i need help"))

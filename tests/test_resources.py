@@ -1,17 +1,16 @@
-"""Every number and opening time the assistant says comes from data/resources.yml."""
+"""Every number and opening time the assistant says comes from content/resources.yml."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 import yaml
 
 from bot import directory
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 # Figures in responses that are not contact numbers, each with where it comes from.
@@ -21,7 +20,7 @@ NOT_PHONE_NUMBERS = {
     "19",  # Childline is for under 19s (facts.md)
     "48",  # a Telegram bot can delete messages under 48 hours old (facts.md)
     "700",  # about 700 people contacted the Change Project (seed 004)
-    "24",  # "24 hours a day": the lines marked 24/7 in data/resources.yml
+    "24",  # "24 hours a day": the lines marked 24/7 in content/resources.yml
     "14", "28",  # a DVPO lasts 14 to 28 days, decided within 48 hours (facts.md topic 3)
     "35",  # one force completes a Clare's Law request within 35 days (facts.md topic 15)
 }
@@ -57,7 +56,7 @@ def test_every_number_in_a_response_is_in_the_directory() -> None:
         for run in DIGIT_RUN.findall(text)
         if run.replace(" ", "") not in known and run not in NOT_PHONE_NUMBERS
     }
-    assert not unknown, f"numbers not in data/resources.yml: {sorted(unknown)}"
+    assert not unknown, f"numbers not in content/resources.yml: {sorted(unknown)}"
 
 
 def test_every_clock_time_in_a_response_is_a_stated_opening_time() -> None:
@@ -80,7 +79,7 @@ def test_numbers_are_written_the_same_way_as_in_the_directory() -> None:
 
 
 def test_every_entry_has_a_source_a_verified_flag_and_the_date_it_was_checked() -> None:
-    raw = yaml.safe_load((ROOT / "data" / "resources.yml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load((ROOT / "content" / "resources.yml").read_text(encoding="utf-8"))
     for key, entry in {**raw["services"], **raw["websites"]}.items():
         assert entry.get("source"), f"{key} has no source"
         assert isinstance(entry.get("verified"), bool), f"{key} needs verified: true|false"

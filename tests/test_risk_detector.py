@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.evaluation import load_risk_file
-from bot.risk import RiskDetector, default_detector
-from bot.risk_component import RiskOverride
-
-ROOT = Path(__file__).resolve().parent.parent
+from bot.nlu.risk_override import RiskOverride
+from bot.risk.detector import RiskDetector, default_detector
+from tests.support import ROOT
+from tools.evaluation import load_risk_file
 
 
 @pytest.fixture(scope="module")

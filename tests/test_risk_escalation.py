@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import TRAINING_DERIVED_TARGETS, evaluate_risk, model_replies
-from tests.conftest import Bot, texts
+from tests.support import ROOT
+from tests.support.rest import Bot, texts
+from tools.evaluation import TRAINING_DERIVED_TARGETS, evaluate_risk, model_replies
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parent.parent
 
 # One message per category (none of them in the training data), and what its answer must say.
 ESCALATIONS = {

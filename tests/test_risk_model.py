@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.evaluation import load_risk_file
-from bot.risk_model import (
+from bot.encoder.minilm import shared_encoder
+from bot.risk.model import (
     CATEGORIES,
     MAX_PIECES,
     NONE,
@@ -17,9 +17,9 @@ from bot.risk_model import (
     load_corpus,
     pieces,
 )
-from bot.sentence_encoder import shared_encoder
+from tests.support import ROOT
+from tools.evaluation import load_risk_file
 
-ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "content" / "risk_corpus"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -11,9 +9,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.risk_policy import CHECK_IN, RiskDialoguePolicy
-
-ROOT = Path(__file__).resolve().parent.parent
+from bot.policies.risk_policy import CHECK_IN, RiskDialoguePolicy
+from tests.support import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +125,7 @@ def test_the_answers_learnt_from_rules_are_single_response_rules_only() -> None:
     applies after another action (the check-in's "yes") teaches nothing."""
     from rasa.shared.core.generator import TrackerWithCachedStates
 
-    from bot.risk_policy import single_answers
+    from bot.policies.risk_policy import single_answers
 
     def rule(*events: Event) -> TrackerWithCachedStates:
         return TrackerWithCachedStates.from_events("rule", list(events), is_rule_tracker=True)

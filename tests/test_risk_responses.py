@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
-from bot import gsm7
-from bot.risk import PRIORITY
+from bot.risk.detector import PRIORITY
+from channels.sms import gsm7
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 RULES = yaml.safe_load((ROOT / "data" / "rules.yml").read_text(encoding="utf-8"))["rules"]
 
@@ -50,6 +48,6 @@ def test_gsm7_counts_extension_characters_twice_and_rejects_curly_quotes():
 
 def test_risk_component_is_last_and_shares_the_fallback_threshold():
     pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
-    assert pipeline[-1]["name"] == "bot.risk_component.RiskOverride"
+    assert pipeline[-1]["name"] == "bot.nlu.risk_override.RiskOverride"
     fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
     assert pipeline[-1]["fallback_threshold"] == fallback["threshold"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Bot, button_titles, texts
+from tests.support.rest import Bot, button_titles, texts
 
 pytestmark = pytest.mark.e2e
 

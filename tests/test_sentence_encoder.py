@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.sentence_encoder import SentenceEncoder, model_dir, shared_encoder
+from bot.encoder.minilm import SentenceEncoder, model_dir, shared_encoder
 
 REFERENCE = json.loads(
     (Path(__file__).parent / "data" / "minilm_reference.json").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""bot/tracker_store.py gives what Rasa's own stores give, on the same conversations.
+"""bot/stores/tracker_store.py gives what Rasa's own stores give, on the same conversations.
 
 Each conversation is carried turn by turn through Rasa's store and ours side by side, as the
 processor does (read the current session, add the turn's events, save), in the real Redis on
@@ -32,7 +32,11 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
-from bot.tracker_store import MAX_EVENTS, ForgettingInMemoryTrackerStore, ReadOnceRedisTrackerStore
+from bot.stores.tracker_store import (
+    MAX_EVENTS,
+    ForgettingInMemoryTrackerStore,
+    ReadOnceRedisTrackerStore,
+)
 
 pytestmark = pytest.mark.integration
 

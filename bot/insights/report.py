@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 
 from bot.insights import counters
 from bot.insights.counters import CounterStore, Key
-from bot.insights.tally import FALLBACK_INTENT, RISK_PREFIX
+from bot.intents import FALLBACK_INTENT, RISK_PREFIX
 
 SMALL = 5
 FEWER = "fewer than 5"

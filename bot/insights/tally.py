@@ -21,12 +21,11 @@ import yaml
 
 from bot.insights import counters
 from bot.insights.counters import Key
+from bot.intents import FALLBACK_INTENT, RISK_PREFIX
 from bot.recent import Recent
 
 CHANNELS = frozenset({"rest", "web", "sms", "telegram", "cmdline"})
 OTHER = "other"
-FALLBACK_INTENT = "nlu_fallback"
-RISK_PREFIX = "risk_"
 QUICK_EXIT_EVENT = "quick_exit"  # published by the web channel when the widget's quick exit fires
 MAX_CONVERSATIONS = 100_000
 TRACKED_EVENTS = frozenset({QUICK_EXIT_EVENT, "session_started", "action", "user",

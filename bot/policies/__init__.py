@@ -1,0 +1,1 @@
+"""Our dialogue policies, named in config.yml by dotted path."""

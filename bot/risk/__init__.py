@@ -1,0 +1,1 @@
+"""Risk detection without Rasa: the deterministic phrase detector and the semantic risk model."""

@@ -1,0 +1,1 @@
+"""What the channel adapters share: webhook base, limits, texts, pseudonyms, per-sender state."""

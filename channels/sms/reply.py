@@ -1,0 +1,135 @@
+"""Turning the assistant's answers into text messages.
+
+A reply is at most MAX_PARTS text messages of at most 160 GSM-7 characters each (single,
+unconcatenated messages arrive whole and in order). Text is plain: curly quotes, dashes and
+emoji are replaced, because one character outside GSM-7 makes a message 70 characters long.
+Buttons become numbered options ("Reply 1 for ..."), and the first paragraph of an answer (on
+risk answers, the 999 line) always starts the first message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from channels.sms import gsm7
+
+MAX_PARTS = 3
+PART_LENGTH = gsm7.SINGLE_SMS
+MORE_HINT = "Text MORE for the rest."
+REPLACEMENTS = {
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+    "\u2026": "...", "\u2022": "-", "\u00a0": " ", "\u2192": "->",
+}
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(-])")
+
+
+@dataclass(frozen=True)
+class SmsReply:
+    """What to send back: the text messages, and the rest, sent when the person texts MORE."""
+
+    parts: list[str]
+    remainder: str
+
+
+def plain(text: str) -> str:
+    """`text` in GSM-7 only: known look-alikes replaced, anything else left out."""
+    text = "".join(REPLACEMENTS.get(c, c) for c in text)
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in text if gsm7.is_gsm7(c))
+
+
+def options_line(buttons: list[dict]) -> str:
+    """Numbered options for buttons: "Reply 1 for Yes, 2 for No"."""
+    choices = [f"{n} for {plain(b['title'])}" for n, b in enumerate(buttons, start=1)]
+    line = "Reply " + ", ".join(choices)
+    return line if line.endswith(("?", "!", ".")) else line + "."
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A sentence, and whether it starts a new line (a paragraph or list item) in the answer."""
+
+    text: str
+    new_line: bool
+
+
+def _pieces(text: str) -> list[Piece]:
+    """The places a message may be cut: lines first, then sentences within a line."""
+    pieces = []
+    for line in text.splitlines():
+        sentences = [s.strip() for s in SENTENCE_END.split(line.strip()) if s.strip()]
+        pieces.extend(Piece(s, new_line=(n == 0)) for n, s in enumerate(sentences))
+    return pieces
+
+
+def _join(pieces: list[Piece]) -> str:
+    text = ""
+    for piece in pieces:
+        separator = ("\n" if piece.new_line else " ") if text else ""
+        text += separator + piece.text
+    return text
+
+
+def _words_fitting(piece: Piece, room: int) -> tuple[Piece, Piece]:
+    """The longest run of whole words of `piece` that fits `room`, and what is left."""
+    words = piece.text.split(" ")
+    count = 1
+    while count < len(words) and gsm7.length(" ".join(words[: count + 1])) <= room:
+        count += 1
+    return (Piece(" ".join(words[:count]), piece.new_line),
+            Piece(" ".join(words[count:]), new_line=False))
+
+
+def pack(pieces: list[Piece], max_parts: int) -> tuple[list[str], list[Piece]]:
+    """Fills up to `max_parts` messages with whole sentences; returns parts and leftovers."""
+    parts: list[str] = []
+    current: list[Piece] = []
+    queue = list(pieces)
+    while queue:
+        piece = queue.pop(0)
+        if gsm7.length(_join([*current, piece])) <= PART_LENGTH:
+            current.append(piece)
+            continue
+        if not current:  # one sentence longer than a message: cut it between words
+            head, rest = _words_fitting(piece, PART_LENGTH)
+            current, queue = [head], [rest, *queue]
+            continue
+        parts.append(_join(current))
+        current = []
+        queue.insert(0, Piece(piece.text, new_line=True))
+        if len(parts) == max_parts:
+            return parts, queue
+    if current:
+        parts.append(_join(current))
+    return parts, []
+
+
+def _fill(pieces: list[Piece], room: int) -> tuple[list[Piece], list[Piece]]:
+    """Whole sentences from the start of `pieces` that fit in `room` characters."""
+    taken: list[Piece] = []
+    while pieces and gsm7.length(_join([*taken, pieces[0]])) <= room:
+        taken.append(pieces.pop(0))
+    return taken, pieces
+
+
+def format_reply(messages: list[dict]) -> SmsReply:
+    """The text messages for everything the assistant said in one turn.
+
+    When it does not fit in MAX_PARTS messages, the last one keeps the options and ends with
+    "Text MORE for the rest."; the rest is returned for the channel to send on MORE.
+    """
+    text = "\n".join(plain(m["text"]) for m in messages if m.get("text"))
+    options = next((m["buttons"] for m in reversed(messages) if m.get("buttons")), [])
+    body = _pieces(text)
+    ending = [Piece(options_line(options), new_line=True)] if options else []
+    parts, rest = pack(body + ending, MAX_PARTS)
+    if not rest:
+        return SmsReply(parts=parts, remainder="")
+    ending.append(Piece(MORE_HINT, new_line=True))
+    parts, rest = pack(body, MAX_PARTS - 1)
+    room = PART_LENGTH - gsm7.length(_join(ending)) - 1
+    last, rest = _fill(rest, room)
+    parts.append(_join([*last, *ending]))
+    return SmsReply(parts=parts, remainder=_join(rest))

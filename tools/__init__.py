@@ -1,0 +1,1 @@
+"""Developer commands behind make targets (run, eval, sms-preview); never imported by a server."""
