@@ -33,7 +33,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.forget import stores
+from bot.insights.tally import COUNTED
 from bot.user_text import button_payloads, typed_text, valid_text
+from channels.headers import secure_every_response
 from channels.limits import cap_request_size, within_limits
 from channels.never_silent import OnNewMessage, never_silent
 from channels.webhook import json_object, refuse
@@ -93,6 +95,7 @@ class RestInput(rest.RestInput):
         answer = never_silent(on_new_message)
         webhook = Blueprint("rest_webhook", __name__)
         cap_request_size(webhook)
+        secure_every_response(webhook)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -113,7 +116,9 @@ class RestInput(rest.RestInput):
                 if not text:
                     return refuse(400, '"message" must be non-empty text.')
                 collector = CollectingOutputChannel()
-                await answer(UserMessage(text, collector, sender, input_channel=self.name()))
+                # Counted in the campaign figures only from a caller who sent the token.
+                await answer(UserMessage(text, collector, sender, input_channel=self.name(),
+                                         metadata={COUNTED: bool(self.token)}))
                 return response.json(collector.messages)
 
             return await within_limits(request, reply, lambda reason: refuse(429, reason))

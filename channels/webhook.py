@@ -19,6 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import pseudonym
+from channels.headers import secure_every_response
 from channels.limits import cap_request_size
 from channels.never_silent import never_silent
 
@@ -90,6 +91,7 @@ class WebhookChannel(InputChannel):
         on_new_message = never_silent(on_new_message)
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
         cap_request_size(webhook)
+        secure_every_response(webhook)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

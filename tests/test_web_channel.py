@@ -69,6 +69,40 @@ def test_api_answers_carry_the_security_headers_too(web_server: str) -> None:
     assert headers["Content-Security-Policy"].startswith(CSP)
 
 
+def raw_call(url: str, path: str, method: str, body: bytes | None = None) -> tuple[int, bytes,
+                                                                              dict]:
+    """A request anywhere on the server (not only the web channel's paths)."""
+    request = urllib.request.Request(f"{url}{path}", data=body, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
+@pytest.mark.parametrize(("path", "method", "body", "status"), [
+    ("/nothing-here", "GET", None, 404),                     # Sanic's own not-found page
+    ("/webhooks/web/session", "GET", None, 405),             # Sanic's method-not-allowed page
+    ("/webhooks/rest/webhook", "DELETE", None, 405),
+    ("/webhooks/web/message", "POST", b"x" * 70_000, 413),   # refused before it is read
+])
+def test_the_servers_own_error_pages_carry_the_security_headers(
+        web_server: str, path: str, method: str, body: bytes | None, status: int) -> None:
+    got, _, headers = raw_call(web_server, path, method, body)
+    assert got == status
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_no_version_banner(web_server: str) -> None:
+    """Rasa's root page named Rasa and its version; it stays up for health checks, bare."""
+    status, body, headers = raw_call(web_server, "/", "GET")
+    assert status == 200 and b"Rasa" not in body and b"3." not in body
+    assert not any(name.lower() == "server" for name in headers)
+
+
 def test_a_session_is_a_private_conversation(web_server: str) -> None:
     first, second = new_session(web_server), new_session(web_server)
     assert first != second
