@@ -28,6 +28,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import pseudonym
 from bot.forget import forget
+from bot.insights.tally import COUNTED
 from bot.optout import OptOutList
 from bot.shared_state import StateFor
 from bot.sms_format import format_reply
@@ -136,7 +137,9 @@ class SmsInput(WebhookChannel):
         signed request must not show where the person's conversation now is.
         """
         sid = (form.get("MessageSid") or "")[:64]
-        if sid and len(self._seen().append(sid, "1", REPLAY_WINDOW_S, 2)) > 1:
+        # Kept as a keyed hash: in Twilio's logs a MessageSid leads to the number and the text.
+        if sid and len(self._seen().append(pseudonym.pseudonym(self.hash_key, "sms-sid", sid),
+                                           "1", REPLAY_WINDOW_S, 2)) > 1:
             return twiml()
         number = form.get("From")
         sender = self.sender(number)
@@ -162,7 +165,8 @@ class SmsInput(WebhookChannel):
             return twiml(*self._next_part(sender))
         text = HELP_PAYLOAD if keyword in HELP_WORDS else await self._option(request, sender, body)
         collector = ChannelCollector(self.name())
-        message = UserMessage(text, collector, sender, input_channel=self.name())
+        message = UserMessage(text, collector, sender, input_channel=self.name(),
+                              metadata={COUNTED: True})  # signed by Twilio
         try:
             await asyncio.wait_for(on_new_message(message), timeout=ANSWER_WITHIN_S)
         except asyncio.TimeoutError:

@@ -40,6 +40,7 @@ from telegram.error import TelegramError
 
 from bot import pseudonym
 from bot.forget import forget, forgotten_at
+from bot.insights.tally import COUNTED
 from bot.shared_state import StateFor
 from bot.user_text import button_payloads, typed_text
 from channels.collector import ChannelCollector
@@ -207,7 +208,8 @@ class TelegramInput(WebhookChannel):
         """
         began, sender = time.time(), self.sender(str(chat_id))
         collector = ChannelCollector(self.name())
-        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                         metadata={COUNTED: True}))  # with the secret
         forgot = forgotten_at(request.app.ctx.agent.tracker_store, sender)
         if forgot is None or forgot < began:
             await self._send(chat_id, collector.messages)
