@@ -48,11 +48,17 @@ def render(tmp: Path, upstream_port: int, port: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def nginx(web_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def nginx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the test's nginx keeps its configuration, certificate and logs."""
+    return tmp_path_factory.mktemp("nginx")
+
+
+@pytest.fixture(scope="module")
+def nginx(web_server: str, nginx_dir: Path) -> Iterator[int]:
     """deploy/nginx.conf in front of the web server; yields the port it listens on."""
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed (make test installs Debian's: apt-get install nginx)")
-    tmp = tmp_path_factory.mktemp("nginx")
+    tmp = nginx_dir
     port = free_port()
     main = render(tmp, int(web_server.rsplit(":", 1)[1]), port)
     checked = subprocess.run([NGINX, "-t", "-c", str(main), "-p", str(tmp)],
@@ -111,3 +117,15 @@ def test_a_busy_platform_webhook_is_not_held_to_one_persons_limit(nginx: int) ->
 
 def test_a_body_over_the_limit_is_refused_by_nginx(nginx: int) -> None:
     assert post(nginx, "/webhooks/web/message", b"x" * 70_000)[0] == 413
+
+
+def test_the_error_log_keeps_no_client_address(nginx: int, nginx_dir: Path) -> None:
+    """nginx logs a refused request (rate limit, too large) with the client's address and the
+    time: who used the service, and when. The deployed log level keeps none of them."""
+    with ThreadPoolExecutor(30) as pool:
+        statuses = list(pool.map(lambda _: post(nginx, "/webhooks/web/session")[0], range(60)))
+    assert 429 in statuses
+    assert post(nginx, "/webhooks/web/message", b"x" * 70_000)[0] == 413
+    log = nginx_dir / "assistant-error.log"
+    written = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert "127.0.0.1" not in written and "client:" not in written
