@@ -89,6 +89,14 @@ def test_one_clients_flood_is_shed_and_another_persons_999_answer_still_comes(
     assert "999" in refused[0]["error"]  # the refusal still says where help is
 
 
+def test_danger_at_the_end_of_a_long_message_is_still_escalated(server: tuple[str, Path]) -> None:
+    """The featurizers see only a message's start (a long one costs no more than a short one);
+    the risk check must still read all of it."""
+    url, _ = server
+    status, answer = web_message(url, LONG[:970] + ". he is going to kill me", "127.0.0.8")
+    assert status == 200 and "999" in answer["messages"][0]["text"]
+
+
 def test_a_client_cannot_mint_tokens_without_limit(server: tuple[str, Path]) -> None:
     url, _ = server
     statuses = [request(url, "/webhooks/web/session", {}, "127.0.0.3")[0] for _ in range(80)]
