@@ -85,7 +85,9 @@ def post(port: int, path: str, body: bytes = b"{}") -> tuple[int, dict[str, str]
         connection.request("POST", path, body, {"Content-Type": "application/json"})
         response = connection.getresponse()
         response.read()
-        return response.status, dict(response.headers)
+        # A header sent twice shows as its values joined, as a browser would combine them.
+        return response.status, {name: ", ".join(response.headers.get_all(name))
+                                 for name in response.headers}
     except OSError:
         return 0, {}
     finally:
@@ -129,3 +131,21 @@ def test_the_error_log_keeps_no_client_address(nginx: int, nginx_dir: Path) -> N
     log = nginx_dir / "assistant-error.log"
     written = log.read_text(encoding="utf-8") if log.exists() else ""
     assert "127.0.0.1" not in written and "client:" not in written
+
+
+def test_nginxs_own_answers_carry_the_security_headers_and_the_servers_are_not_doubled(
+        nginx: int) -> None:
+    for status, headers in (post(nginx, "/webhooks/rest/webhook"),          # nginx's 404
+                            post(nginx, "/webhooks/web/message", b"x" * 70_000)):  # its 413
+        assert status in (404, 413)
+        assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Cache-Control"] == "no-store"
+    deadline = time.monotonic() + 15  # other tests here used up this address's burst
+    while (answer := post(nginx, "/webhooks/web/session"))[0] == 429 \
+            and time.monotonic() < deadline:
+        time.sleep(0.5)
+    status, headers = answer  # the server's own headers, once each
+    assert status == 200 and "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["Content-Security-Policy"].count("default-src") == 1
+    assert headers["X-Content-Type-Options"] == "nosniff"
