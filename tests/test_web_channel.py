@@ -86,7 +86,7 @@ def raw_call(url: str, path: str, method: str, body: bytes | None = None) -> tup
     ("/webhooks/web/session", "GET", None, 405),             # Sanic's method-not-allowed page
     ("/webhooks/rest/webhook", "DELETE", None, 405),
     ("/webhooks/web/message", "POST", b"x" * 70_000, 413),   # refused before it is read
-])
+], ids=["404", "405-web", "405-rest", "413"])
 def test_the_servers_own_error_pages_carry_the_security_headers(
         web_server: str, path: str, method: str, body: bytes | None, status: int) -> None:
     got, _, headers = raw_call(web_server, path, method, body)
