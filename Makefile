@@ -172,7 +172,7 @@ bench-risk: train
 # configuration on the same data (docs/benchmarks.md). Needs Redis for the deployed setup.
 bench: $(STAMP)
 	$(BIN)/python -m bench.compare
-	$(BIN)/python -m bench.flood
+	$(BIN)/python -m bench.flood --stock
 
 # Campaign insights from the counters the event broker keeps (INSIGHTS_DB_URL, or var/).
 report: $(STAMP)

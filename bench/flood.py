@@ -10,7 +10,8 @@ flood got (answered, refused with 429, failed).
 
 Measured against our assistant as served by default (per-client limits on), and for
 comparison with the limits lifted (as Rasa's own channels are: no per-client limits) on our
-model or on stock's (`--stock`; train it with `make bench` first).
+model or on stock's (`--stock`, which `make bench` passes once bench/compare.py has trained
+it; stock's model is served as Rasa ships it, through our channels).
 
 Growth: one REST conversation of GROWTH_MESSAGES messages, one after another (limits lifted);
 reported is the median time a message in its first, middle and last hundred. Conversations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import time
@@ -157,16 +159,22 @@ def measure(name: str, model: str, env: dict[str, str], growth: bool) -> dict:
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ACTIONS_PORT}/webhook"\n'
         "tracker_store:\n  type: bot.stores.tracker_store.ForgettingInMemoryTrackerStore\n")
+    # Stock as Rasa ships it (as bench/compare.py serves it), ours with bot/rasa_patches.py.
     server = subprocess.Popen(
-        launcher.rasa_server_command(PORT, str(endpoints), model), cwd=launcher.ROOT,
+        launcher.rasa_server_command(PORT, str(endpoints), model,
+                                     speedups=not name.startswith("stock")), cwd=launcher.ROOT,
         env=launcher.server_environment(env), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{PORT}"
     try:
         first_answer(url, server)
-        measured = {"setup": name, **asyncio.run(run_flood(url)).summary()}
+        # The machine may be shared: its load next to each figure says how far to trust it.
+        load_before = os.getloadavg()[0]
+        measured = {"setup": name, **asyncio.run(run_flood(url)).summary(),
+                    "load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
         if growth:
             measured["growth_ms"] = asyncio.run(run_growth(url))
+            measured["growth_load_1min"] = round(os.getloadavg()[0], 1)
         return measured
     finally:
         launcher.stop([server])
@@ -178,17 +186,20 @@ def report(measured: list[dict]) -> str:
              f'says "{RISK_MESSAGE}" {VICTIM_MESSAGES} times, one every {VICTIM_EVERY_S:g} s '
              f"(target: p95 at most {TARGET_P95_S:g} s).",
              "", "| setup | victim messages | p50 s | p95 s | max s | escalated | refused "
-             "(429) | flood got |", "|---|---|---|---|---|---|---|---|"]
+             "(429) | flood got | load (1 min) before, after |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for m in measured:
         lines.append(f"| {m['setup']} | {m['victim_messages']} | {m['victim_p50_s']} | "
                      f"{m['victim_p95_s']} | {m['victim_max_s']} | {m['victim_escalated']} | "
                      f"{m['victim_refused']} | "
-                     f"{', '.join(f'{k}: {v}' for k, v in m['flood'].items())} |")
+                     f"{', '.join(f'{k}: {v}' for k, v in m['flood'].items())} | "
+                     f"{m['load_1min'][0]}, {m['load_1min'][1]} |")
     for m in measured:
         if "growth_ms" in m:
             lines += ["", f"Growth ({m['setup']}): one REST conversation of {GROWTH_MESSAGES} "
                       "messages; median ms a message: " + ", ".join(
-                          f"{k} {v}" for k, v in m["growth_ms"].items())]
+                          f"{k} {v}" for k, v in m["growth_ms"].items())
+                      + f" (load {m['growth_load_1min']} at its end)"]
     return "\n".join(lines)
 
 

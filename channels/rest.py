@@ -33,7 +33,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.insights.tally import COUNTED
 from bot.stores.forget import stores
+from channels.common.headers import secure_every_response
 from channels.common.http import add_health_route, json_object, refuse
 from channels.common.limits import cap_request_size, within_limits
 from channels.common.never_silent import OnNewMessage, never_silent
@@ -93,6 +95,7 @@ class RestInput(rest.RestInput):
         webhook = Blueprint("rest_webhook", __name__)
         cap_request_size(webhook)
         add_health_route(webhook)
+        secure_every_response(webhook)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -109,7 +112,9 @@ class RestInput(rest.RestInput):
                 if not text:
                     return refuse(400, '"message" must be non-empty text.')
                 collector = CollectingOutputChannel()
-                await answer(UserMessage(text, collector, sender, input_channel=self.name()))
+                # Counted in the campaign figures only from a caller who sent the token.
+                await answer(UserMessage(text, collector, sender, input_channel=self.name(),
+                                         metadata={COUNTED: bool(self.token)}))
                 return response.json(collector.messages)
 
             return await within_limits(request, reply, lambda reason: refuse(429, reason))

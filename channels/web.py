@@ -36,12 +36,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.insights.tally import QUICK_EXIT_EVENT
+from bot.insights.tally import COUNTED, QUICK_EXIT_EVENT
+from bot.recent import Recent
 from bot.stores.forget import forget, forgotten_at
+from channels.common import headers as server_headers
 from channels.common import pseudonym
 from channels.common.collector import ChannelCollector
+from channels.common.headers import secure_every_response
 from channels.common.http import json_object
-from channels.common.limits import cap_request_size, within_limits
+from channels.common.limits import MAX_CLIENTS, cap_request_size, client_key, within_limits
 from channels.common.never_silent import OnNewMessage, never_silent
 from channels.common.said import said
 from channels.common.settings import from_env, hash_key_env
@@ -64,14 +67,17 @@ MAX_REQUEST_BYTES = 4096
 MAX_MESSAGE_CHARS = 1000
 MESSAGES_PER_MINUTE = 20
 TOKEN_LIFETIME_S = 4 * 3600  # a chat's token is refused this long after it was issued
+# Campaign figures count at most this many chats an hour started from one address (in one
+# process); further ones are answered the same but not counted (bot/insights/tally.py).
+COUNTED_CHATS_PER_HOUR = 10
+UNCOUNTED = "~n"  # ends a token's nonce when its chat is not counted
+# The server's headers (channels/common/headers.py), with a CSP that lets our pages work.
 SECURITY_HEADERS = {
+    **server_headers.SECURITY_HEADERS,
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
         "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
 }
 
 
@@ -89,6 +95,26 @@ class RateLimiter:
         now = time.time()
         times = self._times().append(key, f"{now:.3f}", 60, self.per_minute + 1)
         return sum(now - float(t) < 60 for t in times) <= self.per_minute
+
+
+class CountedChats:
+    """Which new chats the campaign figures count: the first few an hour from each address.
+
+    Tokens are free, so without this anyone could make up conversations, topics and quick
+    exits at will (review L-3). Kept in this process's memory, by keyed address hash.
+    """
+
+    def __init__(self, per_hour: int) -> None:
+        self.per_hour = per_hour
+        self._started: Recent[str, list[float]] = Recent(MAX_CLIENTS)
+
+    def take(self, client: str) -> bool:
+        """Whether a chat the client starts now is counted (and, if so, counts it)."""
+        now = time.monotonic()
+        started = [t for t in self._started.get(client, []) if now - t < 3600]
+        counted = len(started) < self.per_hour
+        self._started[client] = [*started, now] if counted else started
+        return counted
 
 
 class WebInput(InputChannel):
@@ -118,15 +144,22 @@ class WebInput(InputChannel):
         self.allowed_origins = frozenset(allowed_origins)
         self.limiter = RateLimiter(MESSAGES_PER_MINUTE)
         self._buttons = OfferedPayloads()
+        self.counted_chats = CountedChats(COUNTED_CHATS_PER_HOUR)
 
     # ------------------------------------------------------------------ sessions
-    def new_token(self) -> str:
+    def new_token(self, counted: bool = True) -> str:
         """A session token: its issue time and random, signed so the server can tell it made it.
 
-        And when: a token found later (a HAR file, a proxy's log) has expired.
+        And when: a token found later (a HAR file, a proxy's log) has expired. `counted`:
+        whether the chat counts in the campaign figures (signed too, so it cannot be changed).
         """
-        nonce = f"{int(time.time()):x}~{secrets.token_urlsafe(24)}"
+        nonce = f"{int(time.time()):x}~{secrets.token_urlsafe(24)}{'' if counted else UNCOUNTED}"
         return f"{nonce}.{self._signature(nonce)}"
+
+    @staticmethod
+    def counted(token: str) -> bool:
+        """Whether a token's chat counts in the campaign figures (its signature checked first)."""
+        return not token.split(".")[0].endswith(UNCOUNTED)
 
     def sender_for(self, token: object, expired_too: bool = False) -> str | None:
         """The sender id for an unexpired token this server issued; None for anything else.
@@ -195,6 +228,7 @@ class WebInput(InputChannel):
         on_new_message = never_silent(on_new_message)
         web = Blueprint("web_widget", __name__)
         cap_request_size(web)
+        secure_every_response(web)
 
         @web.route("/", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
@@ -216,7 +250,8 @@ class WebInput(InputChannel):
                 return self._refuse(request, 403, "This site may not use the chat.")
 
             async def mint() -> HTTPResponse:
-                return self._json(request, {"token": self.new_token()})
+                counted = self.counted_chats.take(client_key(request))
+                return self._json(request, {"token": self.new_token(counted)})
 
             return await self._limited(request, mint)
 
@@ -234,12 +269,12 @@ class WebInput(InputChannel):
         async def forget_chat(request: Request) -> HTTPResponse:
             if self._cross_origin_refused(request):
                 return self._refuse(request, 403, "This site may not use the chat.")
-            sender = self.sender_for((request.body or b"")[:300].decode("utf-8", "replace"),
-                                     expired_too=True)
+            token = (request.body or b"")[:300].decode("utf-8", "replace")
+            sender = self.sender_for(token, expired_too=True)
             if sender is None:
                 return self._refuse(request, 403, "Unknown chat.")
             # Never limited: a quick exit must always forget, and it costs a lock and a delete.
-            return await self._forget(request, sender)
+            return await self._forget(request, sender, self.counted(token))
 
         return web
 
@@ -249,14 +284,15 @@ class WebInput(InputChannel):
         return await within_limits(request, work,
                                    lambda reason: self._refuse(request, 429, reason))
 
-    async def _forget(self, request: Request, sender: str) -> HTTPResponse:
+    async def _forget(self, request: Request, sender: str, counted: bool) -> HTTPResponse:
         """Forgets the chat (once any reply in flight is saved) and counts the quick exit.
 
         Only the widget's quick exit calls /forget: it is counted (a number, nothing else),
-        once a conversation, and only when there was one.
+        once a conversation, only when there was one, and only for a counted chat.
         """
         agent = request.app.ctx.agent
-        if await forget(agent, sender) and agent.tracker_store.event_broker is not None:
+        if await forget(agent, sender) and counted \
+                and agent.tracker_store.event_broker is not None:
             agent.tracker_store.event_broker.publish({"event": QUICK_EXIT_EVENT})
         return self._json(request, {"forgotten": True})
 
@@ -271,7 +307,8 @@ class WebInput(InputChannel):
         if not self.limiter.allow(sender):
             return self._refuse(request, 429, said("utter_web_too_fast", self.name()))
         collector = ChannelCollector(self.name())
-        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                         metadata={COUNTED: self.counted(body["token"])}))
         replies = [{k: m[k] for k in ("text", "buttons") if m.get(k)} for m in collector.messages]
         return self._json(request, {"messages": replies})
 

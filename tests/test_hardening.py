@@ -7,7 +7,6 @@ to loopback), so one client's flood and another's message are told apart as they
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
 import uuid
@@ -20,7 +19,7 @@ import pytest
 from tests.support import sms as sms_client
 from tests.support import telegram as telegram_client
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.raw_http import post
+from tests.support.raw_http import post, request
 from tests.support.servers import start_rasa
 from tools import launcher
 
@@ -46,25 +45,6 @@ def server(trained_model: Path, action_server: str, fake_telegram: tuple[FakeTel
         launcher.stop([process])
 
 
-def request(url: str, path: str, body: dict | bytes, source: str = "127.0.0.1"
-            ) -> tuple[int, dict]:
-    """POSTs JSON from `source`; the status and the JSON answer."""
-    port = int(url.rsplit(":", 1)[1])
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120,
-                                            source_address=(source, 0))
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    try:
-        connection.request("POST", path, data, {"Content-Type": "application/json"})
-        response = connection.getresponse()
-        raw = response.read()
-        try:
-            return response.status, json.loads(raw)
-        except ValueError:
-            return response.status, {}
-    finally:
-        connection.close()
-
-
 def web_message(url: str, text: str, source: str = "127.0.0.1") -> tuple[int, dict]:
     status, minted = request(url, "/webhooks/web/session", {}, source)
     if status != 200:
@@ -87,6 +67,14 @@ def test_one_clients_flood_is_shed_and_another_persons_999_answer_still_comes(
     assert statuses.count(429) > 0 and all(s in (200, 429) for s in statuses)
     refused = [f.result()[1] for f in flood if f.result()[0] == 429]
     assert "999" in refused[0]["error"]  # the refusal still says where help is
+
+
+def test_danger_at_the_end_of_a_long_message_is_still_escalated(server: tuple[str, Path]) -> None:
+    """The featurizers see only a message's start (a long one costs no more than a short one);
+    the risk check must still read all of it."""
+    url, _ = server
+    status, answer = web_message(url, LONG[:970] + ". he is going to kill me", "127.0.0.8")
+    assert status == 200 and "999" in answer["messages"][0]["text"]
 
 
 def test_a_client_cannot_mint_tokens_without_limit(server: tuple[str, Path]) -> None:

@@ -7,6 +7,7 @@ The counters are checked in SQLite (the default) and in the real PostgreSQL on
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import subprocess
 import sys
@@ -19,8 +20,11 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
 from bot.insights import counters
+from bot.insights.broker import InsightsBroker
 from bot.insights.counters import CounterStore, Key
+from bot.insights.tally import COUNTED, Tally, Vocabulary
 from tests.support import ROOT
+from tests.support.raw_http import request
 from tests.support.rest import Bot
 from tests.support.servers import start_rasa
 from tests.support.web import call, new_session, say
@@ -79,39 +83,63 @@ def sum_by(found: dict[Key, int], channel: str, metric: str, name: str = "") -> 
                if (k.channel, k.metric, k.name) == (channel, metric, name))
 
 
-SENT = ["hello", "what is clare's law", "/ask_helplines", "zxqv blorp flimb",
+SENT = ["what is clare's law", "/ask_helplines", "zxqv blorp flimb", "what is coercive control",
         "he said he is going to kill me tonight", "am i in a controlling relationship", "stop",
         "i think i'm the abuser in my relationship", "yes", "sometimes", "yeah"]
+CHATS = 5  # each stored count must reach counters.MIN_STORED_COUNT
+
+
+def web_chat(url: str, messages: list[str]) -> str:
+    """A website chat that opens as the widget does and says `messages` (a "/..." is a
+    button); its token."""
+    token = new_session(url)
+    for message in ["/greet", *messages]:
+        field = "payload" if message.startswith("/") else "message"
+        assert say(url, token, **{field: message})[0] == 200
+    return token
 
 
 def test_conversations_update_the_counters_and_nothing_personal_is_kept(
         counted_server: str, database: str) -> None:
-    chat = Bot(counted_server).conversation()
+    rest = Bot(counted_server).conversation()  # REST without the integrators' token
     for message in SENT:
-        chat.say(message)
-    token = new_session(counted_server)
-    say(counted_server, token, message="what is coercive control")
-    assert call(counted_server, "/forget", token.encode(), "text/plain")[0] == 200
+        rest.say(message)
+    tokens = [web_chat(counted_server, SENT) for _ in range(CHATS)]
+    for token in tokens:  # each quick exit counts once, whatever the beacon sends again
+        for _ in range(2):
+            assert call(counted_server, "/forget", token.encode(), "text/plain")[0] == 200
+    # A chat never used (from another address, so that it takes nothing from this one's
+    # count): nothing to forget, no quick exit.
+    unused = request(counted_server, "/webhooks/web/session", {}, "127.0.0.9")[1]["token"]
+    assert request(counted_server, "/webhooks/web/forget", unused.encode(), "127.0.0.9")[0] \
+        == 200
+    # This address starts 7 more chats: only the first 5 of them (10 an hour) are counted.
+    more = [web_chat(counted_server, ["what is coercive control"]) for _ in range(7)]
 
     store = CounterStore(database)
-    found = wait_for(store, {Key(counters.hour_of(time.time()), "web", counters.QUICK_EXIT): 1})
-    assert sum_by(found, "rest", counters.CONVERSATION_STARTED) == 1
-    assert sum_by(found, "web", counters.CONVERSATION_STARTED) == 1
-    assert sum(n for k, n in found.items()
-               if k.channel == "rest" and k.metric == counters.MESSAGE) == len(SENT)
-    assert sum_by(found, "rest", counters.MESSAGE, "ask_clares_law") == 1
-    assert sum_by(found, "web", counters.MESSAGE, "ask_coercive_control") == 1
-    assert sum_by(found, "rest", counters.BUTTON, "ask_helplines") == 1
-    assert sum_by(found, "rest", counters.FALLBACK) == 1
-    assert sum(n for k, n in found.items() if k.metric == counters.ESCALATION) == 1
-    assert sum_by(found, "rest", counters.FLOW_STARTED, "controlling_check_form") == 1
-    assert sum_by(found, "rest", counters.FLOW_FINISHED, "controlling_check_form") == 0
-    assert sum_by(found, "rest", counters.FLOW_STARTED, "reflect_form") == 1
-    assert sum_by(found, "rest", counters.FLOW_FINISHED, "reflect_form") == 1
-    assert sum_by(found, "web", counters.QUICK_EXIT) == 1
+    today = counters.day_of(time.time())
+    found = wait_for(store, {Key(today, "web", counters.QUICK_EXIT): CHATS,
+                             Key(today, "web", counters.MESSAGE, "ask_coercive_control"): 10})
+    assert sum_by(found, "web", counters.QUICK_EXIT) == CHATS
+    assert sum_by(found, "web", counters.CONVERSATION_STARTED) == CHATS + 5
+    assert sum_by(found, "web", counters.MESSAGE, "ask_coercive_control") == CHATS + 5
+    assert sum_by(found, "web", counters.MESSAGE, "greet") == CHATS + 5  # the opening button
+    # "yes" and "yeah" in each chat: 10, written in batches of at least 5 (a last few may wait).
+    assert 5 <= sum_by(found, "web", counters.MESSAGE, "affirm") <= 2 * CHATS
+    assert sum_by(found, "web", counters.MESSAGE, "ask_clares_law") == CHATS
+    assert sum_by(found, "web", counters.BUTTON, "ask_helplines") == CHATS
+    assert sum_by(found, "web", counters.FALLBACK) == CHATS
+    assert sum(n for k, n in found.items() if k.metric == counters.ESCALATION) == CHATS
+    assert sum_by(found, "web", counters.FLOW_STARTED, "controlling_check_form") == CHATS
+    assert sum_by(found, "web", counters.FLOW_FINISHED, "controlling_check_form") == 0
+    assert sum_by(found, "web", counters.FLOW_STARTED, "reflect_form") == CHATS
+    assert sum_by(found, "web", counters.FLOW_FINISHED, "reflect_form") == CHATS
+    # Nothing from REST without the token, and no count under 5 at rest.
+    assert not [k for k in found if k.channel == "rest"]
+    assert min(found.values()) >= counters.MIN_STORED_COUNT
 
     # Scan every column of every table: no text anyone sent, no sender id, no token.
-    secrets = [m for m in SENT if len(m) > 5] + [chat.sender, token, "coercive control"]
+    secrets = [m for m in SENT if len(m) > 5] + [rest.sender, *tokens, *more, "coercive control"]
     engine = create_engine(database)
     with engine.connect() as connection:
         for table in inspect(engine).get_table_names():
@@ -125,6 +153,39 @@ def test_conversations_update_the_counters_and_nothing_personal_is_kept(
         assert not any(secret.encode() in raw for secret in secrets)
 
 
+def user_event(sender: str, intent: str, channel: str = "sms") -> dict:
+    """A user event as Rasa publishes it, from a channel that vouches for it."""
+    return {"event": "user", "sender_id": sender, "timestamp": time.time(),
+            "input_channel": channel, "text": "x", "parse_data": {"intent": {"name": intent}},
+            "metadata": {COUNTED: True}}
+
+
+def test_no_count_under_5_is_ever_written(database: str) -> None:
+    """Someone who reads the table (or compares two copies of it) never sees a count, or an
+    increment, under 5: a 1 next to knowing who used the service that day says what they
+    disclosed."""
+    store = CounterStore(database)
+    broker = InsightsBroker(store, Tally(Vocabulary.from_domain_file(ROOT / "domain.yml")),
+                            flush_interval_s=3600)
+    key = Key(counters.day_of(time.time()), "sms", counters.ESCALATION, "danger_now")
+    try:
+        for n in range(4):
+            broker.publish(user_event(f"sms-{n}", "risk_danger_now"))
+        broker.flush()
+        assert key not in store.all()  # 4 wait in memory
+        broker.publish(user_event("sms-4", "risk_danger_now"))
+        broker.flush()
+        assert store.all()[key] == 5
+        for n in range(3):
+            broker.publish(user_event(f"sms-{5 + n}", "risk_danger_now"))
+        broker.flush()
+        assert store.all()[key] == 5  # not 6, 7, 8: increments wait for 5 too
+    finally:
+        asyncio.run(broker.close())
+    assert store.all()[key] == 5  # what never reached 5 is dropped, not written at shutdown
+    assert min(store.all().values()) >= counters.MIN_STORED_COUNT
+
+
 def test_a_counted_server_still_answers_when_its_database_is_gone(
         trained_model: Path, action_server: str, tmp_path: Path) -> None:
     broker = "event_broker:\n  type: bot.insights.broker.InsightsBroker\n  flush_interval_s: 0.2\n"
@@ -132,6 +193,8 @@ def test_a_counted_server_still_answers_when_its_database_is_gone(
                               {"INSIGHTS_DB_URL": "postgresql://nobody@127.0.0.1:1/none"}, broker)
     try:
         assert "999" in "".join(r.get("text", "") for r in Bot(url).say("hello"))
+        for _ in range(CHATS):  # enough counted greetings to be written
+            web_chat(url, [])
         time.sleep(1)
     finally:
         launcher.stop([process])
@@ -141,25 +204,25 @@ def test_a_counted_server_still_answers_when_its_database_is_gone(
 
 
 def seed(url: str) -> None:
-    """Two days of counters, with cells either side of the small-count threshold."""
+    """Two days of counters, with cells either side of the small-count threshold (the broker
+    writes none under 5; the report withholds them all the same)."""
     day1, day2 = "2026-11-20", "2026-11-21"
     CounterStore(url).add({
-        Key(f"{day1}T10", "web", counters.CONVERSATION_STARTED): 3,
-        Key(f"{day1}T11", "web", counters.CONVERSATION_STARTED): 4,
-        Key(f"{day1}T11", "sms", counters.CONVERSATION_STARTED): 2,
-        Key(f"{day2}T09", "telegram", counters.CONVERSATION_STARTED): 12,
-        Key(f"{day1}T10", "web", counters.MESSAGE, "ask_clares_law"): 30,
-        Key(f"{day1}T11", "web", counters.MESSAGE, "ask_consent"): 20,
-        Key(f"{day1}T11", "sms", counters.MESSAGE, "ask_consent"): 8,
-        Key(f"{day1}T11", "sms", counters.MESSAGE, "nlu_fallback"): 1,
-        Key(f"{day1}T10", "web", counters.MESSAGE, "risk_danger_now"): 6,
-        Key(f"{day1}T10", "web", counters.ESCALATION, "danger_now"): 6,
-        Key(f"{day2}T09", "telegram", counters.ESCALATION, "child"): 1,
-        Key(f"{day1}T10", "web", counters.FALLBACK): 5,
-        Key(f"{day1}T11", "sms", counters.FALLBACK): 1,
-        Key(f"{day1}T10", "web", counters.FLOW_STARTED, "get_help_form"): 10,
-        Key(f"{day1}T11", "web", counters.FLOW_FINISHED, "get_help_form"): 6,
-        Key(f"{day1}T10", "web", counters.QUICK_EXIT): 5,
+        Key(day1, "web", counters.CONVERSATION_STARTED): 7,
+        Key(day1, "sms", counters.CONVERSATION_STARTED): 2,
+        Key(day2, "telegram", counters.CONVERSATION_STARTED): 12,
+        Key(day1, "web", counters.MESSAGE, "ask_clares_law"): 30,
+        Key(day1, "web", counters.MESSAGE, "ask_consent"): 20,
+        Key(day1, "sms", counters.MESSAGE, "ask_consent"): 8,
+        Key(day1, "sms", counters.MESSAGE, "nlu_fallback"): 1,
+        Key(day1, "web", counters.MESSAGE, "risk_danger_now"): 6,
+        Key(day1, "web", counters.ESCALATION, "danger_now"): 6,
+        Key(day2, "telegram", counters.ESCALATION, "child"): 1,
+        Key(day1, "web", counters.FALLBACK): 5,
+        Key(day1, "sms", counters.FALLBACK): 1,
+        Key(day1, "web", counters.FLOW_STARTED, "get_help_form"): 10,
+        Key(day1, "web", counters.FLOW_FINISHED, "get_help_form"): 6,
+        Key(day1, "web", counters.QUICK_EXIT): 5,
     })
 
 
@@ -194,7 +257,7 @@ def test_the_report_shows_the_counters_with_small_counts_withheld(tmp_path: Path
 
 def test_counters_add_up_across_writers(database: str) -> None:
     """Two processes' brokers writing the same counter add, never overwrite."""
-    key = Key("2000-01-01T00", "web", counters.MESSAGE, "ask_consent")
+    key = Key("2000-01-01", "web", counters.MESSAGE, "ask_consent")
     first, second = CounterStore(database), CounterStore(database)
     first.add({key: 2})
     second.add({key: 3})

@@ -49,11 +49,17 @@ def render(tmp: Path, upstream_port: int, port: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def nginx(web_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def nginx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the test's nginx keeps its configuration, certificate and logs."""
+    return tmp_path_factory.mktemp("nginx")
+
+
+@pytest.fixture(scope="module")
+def nginx(web_server: str, nginx_dir: Path) -> Iterator[int]:
     """deploy/nginx.conf in front of the web server; yields the port it listens on."""
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed (make test installs Debian's: apt-get install nginx)")
-    tmp = tmp_path_factory.mktemp("nginx")
+    tmp = nginx_dir
     port = free_port()
     main = render(tmp, int(web_server.rsplit(":", 1)[1]), port)
     checked = subprocess.run([NGINX, "-t", "-c", str(main), "-p", str(tmp)],
@@ -80,7 +86,9 @@ def post(port: int, path: str, body: bytes = b"{}") -> tuple[int, dict[str, str]
         connection.request("POST", path, body, {"Content-Type": "application/json"})
         response = connection.getresponse()
         response.read()
-        return response.status, dict(response.headers)
+        # A header sent twice shows as its values joined, as a browser would combine them.
+        return response.status, {name: ", ".join(response.headers.get_all(name))
+                                 for name in response.headers}
     except OSError:
         return 0, {}
     finally:
@@ -112,3 +120,33 @@ def test_a_busy_platform_webhook_is_not_held_to_one_persons_limit(nginx: int) ->
 
 def test_a_body_over_the_limit_is_refused_by_nginx(nginx: int) -> None:
     assert post(nginx, "/webhooks/web/message", b"x" * 70_000)[0] == 413
+
+
+def test_the_error_log_keeps_no_client_address(nginx: int, nginx_dir: Path) -> None:
+    """nginx logs a refused request (rate limit, too large) with the client's address and the
+    time: who used the service, and when. The deployed log level keeps none of them."""
+    with ThreadPoolExecutor(30) as pool:
+        statuses = list(pool.map(lambda _: post(nginx, "/webhooks/web/session")[0], range(60)))
+    assert 429 in statuses
+    assert post(nginx, "/webhooks/web/message", b"x" * 70_000)[0] == 413
+    log = nginx_dir / "assistant-error.log"
+    written = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert "127.0.0.1" not in written and "client:" not in written
+
+
+def test_nginxs_own_answers_carry_the_security_headers_and_the_servers_are_not_doubled(
+        nginx: int) -> None:
+    for status, headers in (post(nginx, "/webhooks/rest/webhook"),          # nginx's 404
+                            post(nginx, "/webhooks/web/message", b"x" * 70_000)):  # its 413
+        assert status in (404, 413)
+        assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Cache-Control"] == "no-store"
+    deadline = time.monotonic() + 15  # other tests here used up this address's burst
+    while (answer := post(nginx, "/webhooks/web/session"))[0] == 429 \
+            and time.monotonic() < deadline:
+        time.sleep(0.5)
+    status, headers = answer  # the server's own headers, once each
+    assert status == 200 and "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["Content-Security-Policy"].count("default-src") == 1
+    assert headers["X-Content-Type-Options"] == "nosniff"

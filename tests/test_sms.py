@@ -72,7 +72,9 @@ def test_answers_give_their_numbers_before_more(sms: Sms) -> None:
 
 def test_stop_silences_the_service_until_start(sms: Sms) -> None:
     number = new_number()
-    assert "won't get any more messages" in sms.texts("STOP", number)[0]
+    stopped = sms.texts("STOP", number)[0]
+    assert "won't get any more messages" in stopped
+    assert "START" in stopped and "999" in stopped  # how to come back, and where help is
     assert sms.texts("hello", number) == []  # nothing is sent to someone who opted out
     assert "Welcome back" in sms.texts("start", number)[0]
     assert sms.texts("hello", number)

@@ -10,7 +10,7 @@ import pytest
 from channels import web as web_module
 from channels.web import TOKEN_LIFETIME_S, WebInput
 from tests.support.servers import ALLOWED_ORIGIN
-from tests.support.web import call, new_session, say, text_of
+from tests.support.web import call, fetch, new_session, say, text_of
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +32,28 @@ def test_everything_served_carries_the_security_headers(web_server: str, path: s
 def test_api_answers_carry_the_security_headers_too(web_server: str) -> None:
     _, _, headers = call(web_server, "/session", b"{}")
     assert headers["Content-Security-Policy"].startswith(CSP)
+
+
+@pytest.mark.parametrize(("path", "method", "body", "status"), [
+    ("/nothing-here", "GET", None, 404),                     # Sanic's own not-found page
+    ("/webhooks/web/session", "GET", None, 405),             # Sanic's method-not-allowed page
+    ("/webhooks/rest/webhook", "DELETE", None, 405),
+    ("/webhooks/web/message", "POST", b"x" * 70_000, 413),   # refused before it is read
+], ids=["404", "405-web", "405-rest", "413"])
+def test_the_servers_own_error_pages_carry_the_security_headers(
+        web_server: str, path: str, method: str, body: bytes | None, status: int) -> None:
+    got, _, headers = fetch(web_server, path, body, method)
+    assert got == status
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_no_version_banner(web_server: str) -> None:
+    """Rasa's root page named Rasa and its version; it stays up for health checks, bare."""
+    status, body, headers = fetch(web_server, "/", method="GET")
+    assert status == 200 and b"Rasa" not in body and b"3." not in body
+    assert not any(name.lower() == "server" for name in headers)
 
 
 def test_a_session_is_a_private_conversation(web_server: str) -> None:

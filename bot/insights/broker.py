@@ -5,6 +5,11 @@ Configured in endpoints.yml (`event_broker: type: bot.insights.broker.InsightsBr
 background thread writes them to the database every `flush_interval_s` seconds (and on
 shutdown). If the database is down, the counts wait in memory and the error is logged once
 per failed write, without any event content; a conversation never waits for the database.
+
+No count under counters.MIN_STORED_COUNT is ever written, nor any increment smaller than it
+(someone comparing two copies of the table would see a 1 in the difference): a counter waits
+in memory until it has that many, then is written whole. What has not reached it when its day
+is over, or when the process stops, is dropped, so stored figures are lower bounds.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -30,7 +36,7 @@ MAX_PENDING_KEYS = 50_000  # counters held while the database is unreachable
 
 
 class InsightsBroker(EventBroker):
-    """Counts events per hour, channel and topic into a CounterStore."""
+    """Counts events per day, channel and topic into a CounterStore, in batches of 5 or more."""
 
     def __init__(self, store: CounterStore, tally: Tally, flush_interval_s: float) -> None:
         self.store = store
@@ -66,10 +72,19 @@ class InsightsBroker(EventBroker):
             with self._lock:
                 self._pending.update(keys)
 
-    def flush(self) -> None:
-        """Writes the waiting counts; on failure they wait for the next write."""
+    def flush(self, final: bool = False) -> None:
+        """Writes the waiting counts that are big enough; on failure they wait for the next write.
+
+        Counts too small to write keep waiting while their day lasts (and the process runs:
+        `final`); after that they are dropped.
+        """
+        today = counters.day_of(time.time())
         with self._lock:
-            pending, self._pending = self._pending, Counter()
+            pending = Counter({k: n for k, n in self._pending.items()
+                               if n >= counters.MIN_STORED_COUNT})
+            self._pending = Counter() if final else Counter(
+                {k: n for k, n in self._pending.items()
+                 if n < counters.MIN_STORED_COUNT and k.day >= today})
         if not pending:
             return
         try:
@@ -86,6 +101,6 @@ class InsightsBroker(EventBroker):
             self.flush()
 
     async def close(self) -> None:
-        """Stops the writer and writes what is left."""
+        """Stops the writer, writes what is big enough and drops the rest."""
         self._stopped.set()
-        self.flush()
+        self.flush(final=True)

@@ -1,8 +1,10 @@
-"""Where the insight counters live: one table of (hour, channel, metric, name) -> count.
+"""Where the insight counters live: one table of (day, channel, metric, name) -> count.
 
-Nothing else is stored: no message text, no sender id, no exact time (the hour is the finest
-grain). SQLite by default, PostgreSQL (or any SQLAlchemy database) by URL. Several Rasa
-processes may add to the same table: each addition is one upsert that increments in place.
+Nothing else is stored: no message text, no sender id, no exact time (the UTC day is the
+finest grain: an hour on a quiet channel often held a single person, review L-4), and no
+count under MIN_STORED_COUNT (bot/insights/broker.py writes only batches of at least that).
+SQLite by default, PostgreSQL (or any SQLAlchemy database) by URL. Several Rasa processes may
+add to the same table: each addition is one upsert that increments in place.
 """
 
 from __future__ import annotations
@@ -30,10 +32,16 @@ FLOW_FINISHED = "flow_finished"  # name: the form
 BUTTON = "button"  # name: the intent the button stands for
 QUICK_EXIT = "quick_exit"
 
+# The smallest count ever written: a cell of 1 next to knowing someone used the service that
+# day would say what they disclosed. Counts below it wait in memory, and are never written if
+# they stay below it (bot/insights/broker.py).
+MIN_STORED_COUNT = 5
+
 METADATA = MetaData()
+# Not "insight_counters": that table (before L-4) held hours and small counts; it is not read.
 COUNTERS = Table(
-    "insight_counters", METADATA,
-    Column("hour", String(13), primary_key=True),  # UTC, "2026-11-21T14"
+    "insight_counters_daily", METADATA,
+    Column("day", String(10), primary_key=True),  # UTC, "2026-11-21"
     Column("channel", String(16), primary_key=True),
     Column("metric", String(24), primary_key=True),
     Column("name", String(64), primary_key=True),
@@ -43,17 +51,17 @@ COUNTERS = Table(
 
 @dataclass(frozen=True)
 class Key:
-    """One counter: what happened, on which channel, in which hour."""
+    """One counter: what happened, on which channel, on which day."""
 
-    hour: str
+    day: str
     channel: str
     metric: str
     name: str = ""
 
 
-def hour_of(timestamp: float) -> str:
-    """The UTC hour a Unix time falls in: the finest time we ever keep."""
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H")
+def day_of(timestamp: float) -> str:
+    """The UTC day a Unix time falls in: the finest time we ever keep."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
 
 
 def url_from_env() -> str:
@@ -86,10 +94,10 @@ class CounterStore:
         dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
         insert = dialect.insert(COUNTERS)
         upsert = insert.on_conflict_do_update(
-            index_elements=["hour", "channel", "metric", "name"],
+            index_elements=["day", "channel", "metric", "name"],
             set_={"count": COUNTERS.c["count"] + insert.excluded["count"]},
         )
-        rows = [{"hour": k.hour, "channel": k.channel, "metric": k.metric, "name": k.name,
+        rows = [{"day": k.day, "channel": k.channel, "metric": k.metric, "name": k.name,
                  "count": n} for k, n in counts.items()]
         with self.engine.begin() as connection:
             connection.execute(upsert, rows)
@@ -98,5 +106,5 @@ class CounterStore:
         """Every counter."""
         self._ensure_tables()
         with self.engine.connect() as connection:
-            return {Key(r.hour, r.channel, r.metric, r.name): r.count
+            return {Key(r.day, r.channel, r.metric, r.name): r.count
                     for r in connection.execute(select(COUNTERS))}

@@ -27,7 +27,7 @@ from bot.insights import counters
 from bot.insights.counters import CounterStore, Key
 from bot.intents import FALLBACK_INTENT, RISK_PREFIX
 
-SMALL = 5
+SMALL = counters.MIN_STORED_COUNT  # none smaller is stored; older databases may have some
 FEWER = "fewer than 5"
 TOP_TOPICS = 15
 ALL = "all"
@@ -66,7 +66,7 @@ def figures(counts: dict[Key, int]) -> list[Figure]:
     for section, metric in (("conversations per day", counters.CONVERSATION_STARTED),
                             ("messages per day", counters.MESSAGE),
                             ("quick exits per day", counters.QUICK_EXIT)):
-        per_day = _sum(counts, metric, lambda k: (k.hour[:10], k.channel))
+        per_day = _sum(counts, metric, lambda k: (k.day, k.channel))
         out += [Figure(section, day, channel, "", n)
                 for (day, channel), n in sorted(per_day.items())]
     topics = _sum(counts, counters.MESSAGE, lambda k: k.name)

@@ -6,6 +6,12 @@ little is remembered per conversation: its channel, whether it just started, and
 action. That memory is bounded, in this process only, and keyed by a hash with a key that
 dies with the process. Every name written comes from the domain or a fixed list, so nothing a
 person typed can reach the database.
+
+Only messages a channel vouches for are counted: it sets COUNTED in the message's metadata.
+SMS and Telegram (signed by the platform) always do, REST only when its caller sent the
+integrators' token, and the website only for the first few chats an address starts in an
+hour (channels/web.py): tokens are free, and REST callers choose their own senders, so
+anything else could make up campaign figures at will (review L-3).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from bot.recent import Recent
 CHANNELS = frozenset({"rest", "web", "sms", "telegram", "cmdline"})
 OTHER = "other"
 QUICK_EXIT_EVENT = "quick_exit"  # published by the web channel when the widget's quick exit fires
+COUNTED = "campaign_counted"  # in a user message's metadata: True if the channel vouches for it
 MAX_CONVERSATIONS = 100_000
 TRACKED_EVENTS = frozenset({QUICK_EXIT_EVENT, "session_started", "action", "user",
                             "active_loop"})
@@ -58,6 +65,7 @@ class _Conversation:
     channel: str = OTHER
     just_started: bool = False
     last_action: str = ""
+    counted: bool = False
 
 
 @dataclass
@@ -85,43 +93,49 @@ class Tally:
         if kind not in TRACKED_EVENTS:
             return []
         timestamp = event.get("timestamp")
-        hour = counters.hour_of(timestamp if isinstance(timestamp, (int, float)) else time.time())
+        day = counters.day_of(timestamp if isinstance(timestamp, (int, float)) else time.time())
         if kind == QUICK_EXIT_EVENT:
-            return [Key(hour, "web", counters.QUICK_EXIT)]
+            return [Key(day, "web", counters.QUICK_EXIT)]
         conversation = self._conversation(event.get("sender_id"))
         if kind == "session_started":
             conversation.just_started = True
         elif kind == "action":
             conversation.last_action = str(event.get("name"))
         elif kind == "user":
-            return self._user(event, hour, conversation)
+            return self._user(event, day, conversation)
         else:  # active_loop
-            return self._flow(event.get("name"), hour, conversation)
+            return self._flow(event.get("name"), day, conversation)
         return []
 
-    def _user(self, event: dict[str, Any], hour: str, conversation: _Conversation) -> list[Key]:
+    def _user(self, event: dict[str, Any], day: str, conversation: _Conversation) -> list[Key]:
+        metadata = event.get("metadata")
+        conversation.counted = isinstance(metadata, dict) and metadata.get(COUNTED) is True
+        if not conversation.counted:
+            return []
         channel = conversation.channel = self.vocabulary.channel(event.get("input_channel"))
         intent = self.vocabulary.intent(((event.get("parse_data") or {}).get("intent") or {})
                                         .get("name"))
-        keys = [Key(hour, channel, counters.MESSAGE, intent)]
+        keys = [Key(day, channel, counters.MESSAGE, intent)]
         if conversation.just_started:
             conversation.just_started = False
-            keys.append(Key(hour, channel, counters.CONVERSATION_STARTED))
+            keys.append(Key(day, channel, counters.CONVERSATION_STARTED))
         if intent.startswith(RISK_PREFIX):
-            keys.append(Key(hour, channel, counters.ESCALATION, intent.removeprefix(RISK_PREFIX)))
+            keys.append(Key(day, channel, counters.ESCALATION, intent.removeprefix(RISK_PREFIX)))
         elif intent == FALLBACK_INTENT:
-            keys.append(Key(hour, channel, counters.FALLBACK))
+            keys.append(Key(day, channel, counters.FALLBACK))
         # Button payloads are "/intent"; every channel but REST turns typed "/..." into words.
         text = event.get("text")
         if isinstance(text, str) and text.startswith("/") and intent != OTHER:
-            keys.append(Key(hour, channel, counters.BUTTON, intent))
+            keys.append(Key(day, channel, counters.BUTTON, intent))
         return keys
 
-    def _flow(self, name: object, hour: str, conversation: _Conversation) -> list[Key]:
+    def _flow(self, name: object, day: str, conversation: _Conversation) -> list[Key]:
+        if not conversation.counted:
+            return []
         channel = conversation.channel
         if name in self.vocabulary.forms:
-            return [Key(hour, channel, counters.FLOW_STARTED, str(name))]
+            return [Key(day, channel, counters.FLOW_STARTED, str(name))]
         # A form that closes itself ran last; one that was left, action_deactivate_loop did.
         if name is None and conversation.last_action in self.vocabulary.forms:
-            return [Key(hour, channel, counters.FLOW_FINISHED, conversation.last_action)]
+            return [Key(day, channel, counters.FLOW_FINISHED, conversation.last_action)]
         return []

@@ -17,6 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import pseudonym
+from channels.common.headers import secure_every_response
 from channels.common.http import add_health_route, refuse
 from channels.common.limits import cap_request_size
 from channels.common.never_silent import ANSWER_WITHIN_S, OnNewMessage, never_silent
@@ -65,6 +66,7 @@ class WebhookChannel(InputChannel):
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
         cap_request_size(webhook)
         add_health_route(webhook)
+        secure_every_response(webhook)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -29,6 +29,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit
 from telegram.error import TelegramError
 
+from bot.insights.tally import COUNTED
 from bot.stores.forget import forget, forgotten_at
 from channels.common.collector import ChannelCollector
 from channels.common.http import refuse, unreadable
@@ -196,7 +197,8 @@ class TelegramInput(WebhookChannel):
         """
         began, sender = time.time(), self.sender(str(chat_id))
         collector = ChannelCollector(self.name())
-        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+        await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                         metadata={COUNTED: True}))  # with the secret
         forgot = forgotten_at(request.app.ctx.agent.tracker_store, sender)
         if forgot is None or forgot < began:
             await self._send(chat_id, collector.messages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import urllib.parse
 
@@ -21,3 +22,22 @@ def post(url: str, body: bytes, content_type: str, headers: dict[str, str] | Non
         response = http.client.HTTPResponse(sock)
         response.begin()
         return response.status, response.read()
+
+
+def request(url: str, path: str, body: dict | bytes, source: str = "127.0.0.1"
+            ) -> tuple[int, dict]:
+    """POSTs JSON from `source`; the status and the JSON answer."""
+    port = int(url.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120,
+                                            source_address=(source, 0))
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    try:
+        connection.request("POST", path, data, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        raw = response.read()
+        try:
+            return response.status, json.loads(raw)
+        except ValueError:
+            return response.status, {}
+    finally:
+        connection.close()

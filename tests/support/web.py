@@ -7,18 +7,24 @@ import urllib.error
 import urllib.request
 
 
+def fetch(url: str, path: str, body: bytes | None = None, method: str | None = None,
+          headers: dict[str, str] | None = None) -> tuple[int, bytes, dict]:
+    """A request anywhere on the server: the status, the raw body and the headers."""
+    request = urllib.request.Request(f"{url}{path}", data=body, method=method,
+                                     headers=headers or {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
 def call(url: str, path: str, body: bytes | None = None, content_type: str = "application/json",
          origin: str | None = None, method: str | None = None) -> tuple[int, dict, dict]:
     headers = {"Content-Type": content_type}
     if origin:
         headers["Origin"] = origin
-    request = urllib.request.Request(f"{url}/webhooks/web{path}", data=body, headers=headers,
-                                     method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            raw, status, got = response.read(), response.status, dict(response.headers)
-    except urllib.error.HTTPError as error:
-        raw, status, got = error.read(), error.code, dict(error.headers)
+    status, raw, got = fetch(url, f"/webhooks/web{path}", body, method, headers)
     try:
         parsed = json.loads(raw) if raw else {}
     except ValueError:
