@@ -28,6 +28,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,7 @@ class Reply:
     intent: str
     tier: str | None
     text: str
+    source: str = ""  # what escalated it: patterns, model or classifier
 
     @property
     def escalated(self) -> bool:
@@ -120,6 +122,7 @@ class RiskReport:
     other_category: list[tuple[str, str, str]] = field(default_factory=list)
     no_safe_reply: list[tuple[str, str, Reply]] = field(default_factory=list)
     false_escalations: list[tuple[str, str]] = field(default_factory=list)  # text, intent
+    false_escalation_sources: Counter[str] = field(default_factory=Counter)
     benign_check_ins: list[str] = field(default_factory=list)
     benign_total: int = 0
 
@@ -197,6 +200,7 @@ def evaluate_risk(path: Path, reply_to: Callable[[str], Reply]) -> RiskReport:
         reply = reply_to(text)
         if reply.escalated:
             report.false_escalations.append((text, reply.intent))
+            report.false_escalation_sources[reply.source or "unknown"] += 1
         elif reply.checked_in:
             report.benign_check_ins.append(text)
     return report
@@ -223,15 +227,20 @@ def model_replies(model_dir: Path = ROOT / "models") -> Callable[[str], Reply]:
         responses = loop.run_until_complete(agent.handle_text(text, sender_id=sender)) or []
         tracker = loop.run_until_complete(agent.tracker_store.retrieve(sender))
         parse = tracker.latest_message.parse_data if tracker else {}
-        return Reply(parse.get("intent", {}).get("name") or "",
-                     (parse.get("risk") or {}).get("tier"),
-                     "\n\n".join(r.get("text") or "" for r in responses))
+        risk = parse.get("risk") or {}
+        return Reply(parse.get("intent", {}).get("name") or "", risk.get("tier"),
+                     "\n\n".join(r.get("text") or "" for r in responses),
+                     risk.get("source") or "")
 
     return reply_to
 
 
-def print_risk(path: Path, report: RiskReport) -> int:
-    """Prints the report; exit code 1 when it misses the file's targets."""
+def print_risk(path: Path, report: RiskReport, summary: bool = False) -> int:
+    """Prints the report; exit code 1 when it misses the file's targets.
+
+    `summary`: the figures without the messages missed, so a held-out file can be measured
+    without its messages being read while tuning.
+    """
     targets = targets_for(path)
     kind = "held-out" if targets is HELD_OUT_TARGETS else "training-derived"
     print(f"== {path} ({kind})")
@@ -245,10 +254,15 @@ def print_risk(path: Path, report: RiskReport) -> int:
     print(f"false escalation rate:    {report.false_escalation_rate:.3f}"
           f"  ({len(report.false_escalations)}/{report.benign_total},"
           f" target at most {targets.false_escalation:.2f})")
+    if report.false_escalation_sources:
+        print("  false escalations by source: " + ", ".join(
+            f"{source} {count}" for source, count in report.false_escalation_sources.most_common()))
     print(f"check-ins on benign:      {report.check_in_rate:.3f}"
           f"  ({len(report.benign_check_ins)}/{report.benign_total},"
           f" target at most {targets.check_in:.2f})")
     print(f"escalated under another risk category: {len(report.other_category)}")
+    if summary:
+        return 0 if targets.met_by(report) else 1
     for category, text, reply in report.misses:
         got = "check-in" if reply.checked_in else reply.intent
         print(f"  MISSED ({category}) -> {got}: {text}")
@@ -503,6 +517,8 @@ def main() -> int:
     f1.add_argument("results_dir", type=Path)
     risk = commands.add_parser("risk", help="risk recall and false escalations of files")
     risk.add_argument("files", type=Path, nargs="+")
+    risk.add_argument("--summary", action="store_true",
+                      help="figures only, no missed messages (for held-out files)")
     tune = commands.add_parser("tune-risk", help="risk thresholds from a development file")
     tune.add_argument("file", type=Path, nargs="?", default=ROOT / "tests/data/risk_dev.yml")
     tune.add_argument("--false-escalations", type=float, default=FALSE_ESCALATION_TARGET)
@@ -521,7 +537,8 @@ def main() -> int:
     if args.command == "conversations":
         return print_conversations(run_conversations(args.file))
     reply_to = model_replies()
-    results = [print_risk(path, evaluate_risk(path, reply_to)) for path in args.files]
+    results = [print_risk(path, evaluate_risk(path, reply_to), args.summary)
+               for path in args.files]
     return max(results)
 
 

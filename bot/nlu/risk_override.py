@@ -51,7 +51,7 @@ from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.intent_classifier import embedding
 from bot.risk import model as risk_model
 from bot.risk.detector import Assessment, RiskDetector, default_detector
-from bot.risk.model import NONE, RiskHead, RiskScore, load_corpus, pieces
+from bot.risk.model import NONE, RiskHead, RiskScore, load_corpus, pieces, with_benign_pieces
 
 logger = logging.getLogger(__name__)
 
@@ -251,10 +251,11 @@ class RiskOverride(GraphComponent):
 
 
 def training_examples(config: dict[str, Any], data: TrainingData) -> list[tuple[str, str]]:
-    """(text, label) pairs: the corpus, then every intent example.
+    """(text, label) pairs: the corpus, then every intent example, then benign sentences.
 
     A risk intent's examples count as its category, any other intent's as "none", so the
-    campaign's own questions teach what is not risk.
+    campaign's own questions teach what is not risk. The sentences of long benign examples
+    are added as benign (`with_benign_pieces`).
     """
     examples = load_corpus(_corpus_dir(config))
     for message in data.intent_examples:
@@ -262,7 +263,7 @@ def training_examples(config: dict[str, Any], data: TrainingData) -> list[tuple[
         if text and intent:
             examples.append((text, intent.removeprefix(RISK_PREFIX)
                              if intent.startswith(RISK_PREFIX) else NONE))
-    return examples
+    return with_benign_pieces(examples)
 
 
 def _corpus_dir(config: dict[str, Any]) -> Path:

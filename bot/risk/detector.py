@@ -140,7 +140,9 @@ class RiskDetector:
         self.past_categories = frozenset(data["past"]["categories"])
         self.joke_categories = frozenset(data["jokes"]["categories"])
         self.joke_markers = frozenset(data["jokes"]["markers"])
-        for word in self.vocabulary:
+        # Sorted: a misspelling as close to two phrase words ("sleeping": "bleeding", "slapping")
+        # must be read the same way in every process, whatever the string hash seed.
+        for word in sorted(self.vocabulary):
             if len(word) >= FUZZY1_MIN_LENGTH:
                 self._by_length.setdefault(len(word), []).append(word)
 

@@ -191,6 +191,18 @@ def load_corpus(directory: Path) -> list[tuple[str, str]]:
     return examples
 
 
+def with_benign_pieces(examples: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The examples, plus each sentence of every long benign one, as benign too.
+
+    A long message is scored sentence by sentence, so a benign story's sentences are read
+    alone ("he slept on the sofa"); the head must have seen such fragments as benign. A risk
+    example's sentences are not added: its risk may be in one sentence only.
+    """
+    added = [(piece, NONE) for text, label in examples if label == NONE
+             for piece in pieces(text)[1:]]
+    return [*examples, *added]
+
+
 def corpus_files(directory: Path) -> Iterable[Path]:
     """The files whose content decides the trained head (for Rasa's fingerprint)."""
     return sorted(directory.glob("*.yml"))
