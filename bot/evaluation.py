@@ -213,7 +213,7 @@ def model_replies(model_dir: Path = ROOT / "models") -> Callable[[str], Reply]:
     configure_structlog(logging.WARNING)  # Rasa's debug log would print every message's text
     logging.getLogger("rasa").setLevel(logging.ERROR)  # custom actions fail: no action server
     model = max(model_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    agent = Agent.load(str(model))
+    agent = Agent.load(str(model), generator=language_nlg())
     loop = asyncio.new_event_loop()
 
     def reply_to(text: str) -> Reply:
@@ -226,6 +226,13 @@ def model_replies(model_dir: Path = ROOT / "models") -> Callable[[str], Reply]:
                      "\n\n".join(r.get("text") or "" for r in responses))
 
     return reply_to
+
+
+def language_nlg() -> object:
+    """The response generator endpoints.yml names (answers in the conversation's language)."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    return EndpointConfig(type="bot.language_nlg.LanguageNLG")
 
 
 def print_risk(path: Path, report: RiskReport) -> int:
@@ -434,7 +441,8 @@ def model_responder(action_url: str, model_dir: Path = ROOT / "models") -> Reply
 
     configure_structlog(logging.WARNING)  # Rasa's debug log would print every message's text
     model = max(model_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    agent = Agent.load(str(model), action_endpoint=EndpointConfig(action_url))
+    agent = Agent.load(str(model), action_endpoint=EndpointConfig(action_url),
+                       generator=language_nlg())
     loop = asyncio.new_event_loop()
 
     async def respond(sender: str, text: str) -> tuple[str, str]:
