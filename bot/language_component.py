@@ -54,6 +54,7 @@ CHANGE_LANGUAGE = "change_language"
 INTENT_HEAD = "intent_head"
 RISK_HEAD = "risk_head"
 RANKING_LENGTH = 10
+ENGLISH_SENTENCE_WORDS = 3
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -86,6 +87,8 @@ class LanguageUnderstanding(GraphComponent):
         `english_sure`: the English classifier's confidence from which a message is taken as
         English whatever the detector says. `process_from`: the detector confidence from which
         a message in another language is understood in it (below, as English).
+        `remember_from`: the cross-lingual intent's confidence from which a message too short
+        for the detector to be sure of still sets the conversation's language.
         `escalate_threshold` / `check_in_threshold`: the cross-lingual risk head's P(risk)
         for the two tiers; `corpus` and `extra_corpus` (phrasings written in the other
         languages) train it, `extra_intents` adds questions in them to the intent head.
@@ -93,6 +96,7 @@ class LanguageUnderstanding(GraphComponent):
         return {
             "process_from": 0.5,
             "english_sure": 0.8,
+            "remember_from": 0.6,
             "corpus": "content/risk_corpus",
             "extra_corpus": "content/risk_corpus_languages",
             "extra_intents": "content/nlu_languages.yml",
@@ -170,8 +174,10 @@ class LanguageUnderstanding(GraphComponent):
         detection = language.detect_message(text)
         english = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         if not detection.asked and english >= self.config["english_sure"]:
-            # "hiya", "okay", "stopncii": English the classifier knows, whatever lingua says
-            detection = language.Detection(language.ENGLISH, english)
+            # "hiya", "okay", "stopncii": English the classifier knows, whatever lingua says;
+            # a sentence of it brings the conversation back to English
+            detection = language.Detection(language.ENGLISH, english,
+                                           clear=len(text.split()) >= ENGLISH_SENTENCE_WORDS)
         processed = language.ENGLISH
         if detection.asked or detection.clear or (
                 detection.language != language.ENGLISH
@@ -180,9 +186,7 @@ class LanguageUnderstanding(GraphComponent):
         message.set(LANGUAGE_KEY, {"detected": detection.language, "processed": processed},
                     add_to_output=True)
         if detection.asked or detection.clear:
-            entity = {"entity": LANGUAGE_KEY, "value": detection.language, "start": 0,
-                      "end": len(text), "extractor": self.__class__.__name__}
-            message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
+            self.remember(message, text, detection.language)
         if detection.asked:
             set_intent(message, [(CHANGE_LANGUAGE, 1.0)])
             return
@@ -192,7 +196,16 @@ class LanguageUnderstanding(GraphComponent):
         probabilities = self.intents.probabilities(vector)[0]
         order = np.argsort(-probabilities)[:RANKING_LENGTH]
         set_intent(message, [(self.intents.labels[i], float(probabilities[i])) for i in order])
+        if not detection.clear and probabilities[order[0]] >= self.config["remember_from"]:
+            # "merhaba": one word, but the intent head knows it in this language
+            self.remember(message, text, processed)
         self.assess_risk(message, text, processed, vector)
+
+    def remember(self, message: Message, text: str, code: str) -> None:
+        """Adds the `language` entity, which the slot of the same name takes."""
+        entity = {"entity": LANGUAGE_KEY, "value": code, "start": 0, "end": len(text),
+                  "extractor": self.__class__.__name__}
+        message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
 
     def assess_risk(self, message: Message, text: str, code: str, vector: np.ndarray) -> None:
         """Escalates on a phrase of the language or a sure head; asks a check-in when unsure."""

@@ -94,7 +94,8 @@ def test_each_language_has_a_risk_phrase_for_every_category(code: str) -> None:
 @pytest.mark.parametrize(("code", "text"), [
     ("pl", "co to jest gwałt"), ("pl", "ten film mnie zabił haha"),
     ("ro", "unde pot găsi ajutor"), ("lt", "kur gauti pagalbos"),
-    ("pt", "o que é violação"), ("tr", "yardım hattı numarası nedir"),
+    ("pt", "o que é violação"), ("pt", "o que é estupro"), ("tr", "tecavüz nedir"),
+    ("tr", "yardım hattı numarası nedir"), ("ro", "ce este violul"),
 ])
 def test_questions_and_asking_for_help_are_not_risk_phrases(code: str, text: str) -> None:
     assert default_patterns().match(text, code) is None
