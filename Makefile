@@ -37,7 +37,7 @@ AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install browser-deps test-deps lock train run shell test test-unit lint validate test-stories eval \
-	eval-risk tune-risk eval-conversations eval-languages bench-risk bench report sms-preview telegram-webhook telegram-poll clean
+	eval-risk tune-risk eval-conversations eval-languages bench-risk bench-language bench report sms-preview telegram-webhook telegram-poll clean
 
 help:
 	@echo "make run          start the assistant (action server :5055, Rasa :5005)"
@@ -56,6 +56,7 @@ help:
 	@echo "make tune-risk    choose the risk model's thresholds on tests/data/risk_dev.yml"
 	@echo "make eval-conversations [CONVERSATIONS=...]  held-out conversations: right content, fallback"
 	@echo "make eval-languages [QUESTIONS=...]  each language's held-out questions (issue 18)"
+	@echo "make bench-language  the language step's time per message (issue 18)"
 	@echo "make bench-risk   the risk component's time per message (detector and model)"
 	@echo "make bench        load test against Rasa's stock configuration, then the flood (about 30 minutes)"
 	@echo "make report       campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
@@ -163,9 +164,15 @@ eval-languages: train
 bench-risk: train
 	$(BIN)/python -m bench.risk_overhead
 
+# Issue 18: the language step's time per message (detection; for other languages, the
+# multilingual encoder, the heads and the risk phrases).
+bench-language: train
+	$(BIN)/python -m bench.language_overhead
+
 # Throughput, latency, cold start, memory and training time against Rasa's stock
 # configuration on the same data (docs/benchmarks.md). Needs Redis for the deployed setup.
 bench: $(STAMP)
+	$(BIN)/python -m bench.language_overhead
 	$(BIN)/python -m bench.compare
 	$(BIN)/python -m bench.flood
 
