@@ -100,7 +100,7 @@ class LanguageUnderstanding(GraphComponent):
             "corpus": "content/risk_corpus",
             "extra_corpus": "content/risk_corpus_languages",
             "extra_intents": "content/nlu_languages.yml",
-            "intent_c": 4.0,
+            "intent_c": 20.0,
             "risk_c": 4.0,
             "escalate_threshold": 0.7,
             "check_in_threshold": 0.35,
