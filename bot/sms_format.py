@@ -1,8 +1,9 @@
 """Turning the assistant's answers into text messages.
 
 A reply is at most MAX_PARTS text messages of at most 160 GSM-7 characters each (single,
-unconcatenated messages arrive whole and in order). Text is plain: curly quotes, dashes and
-emoji are replaced, because one character outside GSM-7 makes a message 70 characters long.
+unconcatenated messages arrive whole and in order; UCS-2: UCS2_MAX_PARTS of 70). Text is
+plain: curly quotes, dashes and emoji are replaced, because one character outside GSM-7
+makes a message 70 characters long.
 An answer in a language whose letters GSM-7 lacks (Polish, Romanian, Lithuanian, Turkish,
 Portuguese) keeps its letters and goes in UCS-2: parts of at most 70 characters (bot/gsm7.py).
 Buttons become numbered options ("Reply 1 for ..."), and the first paragraph of an answer (on
@@ -18,6 +19,9 @@ from dataclasses import dataclass
 from bot import gsm7
 
 MAX_PARTS = 3
+# A UCS-2 part holds 70 characters, not 160: a translated answer may take more parts to get its
+# 999 line, numbers and options out before MORE.
+UCS2_MAX_PARTS = 5
 PART_LENGTH = gsm7.SINGLE_SMS
 MORE_HINT = "Text MORE for the rest."
 REPLACEMENTS = {
@@ -131,11 +135,16 @@ def format_reply(messages: list[dict]) -> SmsReply:
     body = _pieces(text)
     ending = [Piece(options_line(options), new_line=True)] if options else []
     limit = gsm7.single_limit(text + "".join(p.text for p in ending))
-    parts, rest = pack(body + ending, MAX_PARTS, limit)
+    max_parts = MAX_PARTS if limit == PART_LENGTH else UCS2_MAX_PARTS
+    parts, rest = pack(body + ending, max_parts, limit)
     if not rest:
         return SmsReply(parts=parts, remainder="")
     ending.append(Piece(MORE_HINT, new_line=True))
-    parts, rest = pack(body, MAX_PARTS - 1, limit)
+    ending_parts, _ = pack(ending, max_parts, limit)
+    if len(ending_parts) > 1:  # options longer than one UCS-2 part: they get their own parts
+        parts, rest = pack(body, max_parts - len(ending_parts), limit)
+        return SmsReply(parts=[*parts, *ending_parts], remainder=_join(rest))
+    parts, rest = pack(body, max_parts - 1, limit)
     room = limit - gsm7.encoded_length(_join(ending)) - 1
     last, rest = _fill(rest, room)
     parts.append(_join([*last, *ending]))

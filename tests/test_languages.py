@@ -205,3 +205,30 @@ def test_content_files_carry_the_reviewed_flag() -> None:
                      (ROOT / "content" / "risk_corpus_languages").glob("*.yml"))]:
         data = yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
         assert data.get("reviewed") is False, path
+
+
+NUMBER = re.compile(r"(?<![\w.])\d+(?: \d+)*(?![\w])")
+
+
+@pytest.mark.parametrize("code", OTHER_LANGUAGES)
+def test_a_translated_answer_by_sms_gives_every_number_before_more(code: str) -> None:
+    """What an SMS user gets in their language: each text fits one message, and no number
+    (999 first of all) is held back until they text MORE."""
+    for name, variants in translated(code).items():
+        sms = [v for v in variants if v.get("channel") == "sms"] or \
+            [v for v in variants if not v.get("channel")]
+        for variant in sms:
+            reply = format_reply([variant])
+            assert all(gsm7.encoded_length(p) <= gsm7.single_limit(p) for p in reply.parts)
+            sent = " ".join(reply.parts)
+            held_back = [n for n in NUMBER.findall(variant["text"])
+                         if n not in sent and n not in ("16", "24")]
+            assert not held_back, (name, code, held_back)
+
+
+def test_translated_options_longer_than_a_ucs2_part_are_sent_whole_in_parts_of_their_own():
+    menu = next(v for v in translated("lt")["utter_help_menu"] if not v.get("channel"))
+    reply = format_reply([menu])
+    assert all(gsm7.encoded_length(p) <= gsm7.single_limit(p) for p in reply.parts)
+    options = " ".join(reply.parts)
+    assert "1 for Pagalbos telefonai" in options and "3 for Kaip pranešti policijai" in options
