@@ -109,8 +109,8 @@ def test_sms_lang_keyword_and_telegram_language_command_switch(sms: Sms,  # noqa
 def test_an_answer_not_translated_yet_says_so_with_999_and_the_helpline(bot: Bot) -> None:
     chat_ = bot.conversation()
     chat_.say("po polsku")
-    reply = texts(chat_.say("jak działa prawo Clare, czy mogę sprawdzić partnera"))
-    note, english = reply.split("\n\n", 1)
+    replies = chat_.say("jak działa prawo Clare, czy mogę sprawdzić partnera")
+    note, english = replies[0]["text"], texts(replies[1:])  # a message a paragraph
     assert has(note, "nie ma jeszcze po polsku") and "999" in note and "0808 2000 247" in note
     assert has(english, "Clare's Law")
 
