@@ -4,8 +4,7 @@ Runs bot.language_component.LanguageUnderstanding.process, as the NLU pipeline c
 the heads of the trained model (models/assistant.tar.gz; `make train` first): on English
 messages (tests/heldout/risk.yml: detection only) and on messages in the other languages
 (content/risk_corpus_languages/ and content/nlu_languages.yml: detection, the multilingual
-encoder, both heads and the risk phrases). The first pass is reported apart (lingua loads a
-language's models on first use).
+encoder, both heads and the risk phrases). The first pass is reported apart.
 
     make bench-language        # or: python -m bench.language_overhead [--passes N]
 """
@@ -22,7 +21,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bench.risk_overhead import summary
-from bot import multilingual
+from bot import language, multilingual
 from bot.evaluation import load_risk_file
 from bot.language_component import INTENT_HEAD, RISK_HEAD, LanguageUnderstanding, intent_examples
 from bot.risk_model import load_corpus
@@ -68,6 +67,7 @@ def main() -> None:
     other = [text for text, _ in load_corpus(ROOT / "content" / "risk_corpus_languages")]
     other += [text for _, text in intent_examples(ROOT / "content" / "nlu_languages.yml")]
     multilingual.encode(["warm up"])
+    language.detector()  # as LanguageUnderstanding.load does when the server starts
     for label, texts in (("English", english), ("other languages", other)):
         print(summary(f"{label}, first pass ({len(texts)} messages)", time_pass(component, texts)))
         later = [d for _ in range(args.passes - 1) for d in time_pass(component, texts)]
