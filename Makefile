@@ -37,7 +37,7 @@ AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install system-deps browser-deps test-deps lock train run shell test test-unit \
-	test-integration test-e2e lint validate test-stories eval eval-risk tune-risk eval-conversations bench-risk bench report sms-preview telegram-webhook telegram-poll clean
+	test-integration test-e2e lint validate test-stories eval eval-risk tune-risk eval-conversations eval-languages bench-risk bench-language bench report sms-preview telegram-webhook telegram-poll clean
 
 help:
 	@echo "make run          start the assistant (action server :5055, Rasa :5005)"
@@ -58,6 +58,8 @@ help:
 	@echo "make eval-risk [FILE=...]  risk tiers through the trained model: training-derived and held-out files"
 	@echo "make tune-risk    choose the risk model's thresholds on tests/data/risk_dev.yml"
 	@echo "make eval-conversations [CONVERSATIONS=...]  held-out conversations: right content, fallback"
+	@echo "make eval-languages [QUESTIONS=...]  each language's held-out questions (issue 18)"
+	@echo "make bench-language  the language step's time per message (issue 18)"
 	@echo "make bench-risk   the risk component's time per message (detector and model)"
 	@echo "make bench        load test against Rasa's stock configuration, then the flood (about 30 minutes)"
 	@echo "make report       campaign insights: reports/insights.html and .csv (INSIGHTS_DB_URL)"
@@ -151,7 +153,7 @@ SEED ?= 0
 eval: $(STAMP)
 	$(BIN)/python -m tools.evaluation cross-validate --folds 5 --seed $(SEED) --out results/nlu
 
-FILE ?= tests/data/risk_eval.yml tests/heldout/risk.yml
+FILE ?= tests/data/risk_eval.yml tests/heldout/risk.yml $(sort $(wildcard tests/heldout/risk_*.yml))
 eval-risk: train
 	$(BIN)/python -m tools.evaluation risk $(FILE)
 
@@ -165,12 +167,26 @@ CONVERSATIONS ?= tests/heldout/conversations.yml
 eval-conversations: train
 	$(BIN)/python -m tools.evaluation conversations $(CONVERSATIONS)
 
+# Issue 18: each language's held-out questions (tests/heldout/questions_<code>.yml), as above:
+# the right answer in the right language for at least 90% of the cases.
+QUESTIONS ?= $(sort $(wildcard tests/heldout/questions_*.yml))
+eval-languages: train
+	@status=0; for file in $(QUESTIONS); do \
+	  echo "== $$file"; $(BIN)/python -m bot.evaluation conversations $$file || status=1; \
+	done; exit $$status
+
 bench-risk: train
 	$(BIN)/python -m bench.risk_overhead
+
+# Issue 18: the language step's time per message (detection; for other languages, the
+# multilingual encoder, the heads and the risk phrases).
+bench-language: train
+	$(BIN)/python -m bench.language_overhead
 
 # Throughput, latency, cold start, memory and training time against Rasa's stock
 # configuration on the same data (docs/benchmarks.md). Needs Redis for the deployed setup.
 bench: $(STAMP)
+	$(BIN)/python -m bench.language_overhead
 	$(BIN)/python -m bench.compare
 	$(BIN)/python -m bench.flood --stock
 

@@ -189,3 +189,19 @@ def test_screenshots_and_no_sideways_scrolling(browser: Browser, web_server: str
     page.locator(".daw").screenshot(path=str(ARTIFACTS / f"widget-{name}.png"))
     context.close()
 
+
+
+def test_the_language_menu_changes_the_widgets_words_and_the_answers(page: Page) -> None:
+    """Issue 18: the person picks Polish; the widget's own words and the assistant's answers
+    are then in Polish, and the quick exit still works under its Polish name."""
+    page.get_by_label("Language").select_option("pl")
+    expect(page.locator(".daw-bot").last).to_contain_text("będę odpowiadać po polsku")
+    expect(page.locator(".daw-exit")).to_have_text("Wyjdź teraz")
+    expect(page.locator(".daw-send")).to_have_text("Wyślij")
+    count = page.locator(".daw-bot").count()
+    page.get_by_label("Wpisz wiadomość").fill("co to jest kontrola przymusowa")
+    page.get_by_role("button", name="Wyślij").click()
+    expect(page.locator(".daw-bot")).to_have_count(count + 1, timeout=30_000)
+    assert "Kontrola przymusowa" in last_answer(page)
+    page.get_by_role("button", name="Wyjdź teraz").click()
+    page.wait_for_url("https://www.bbc.co.uk/**")

@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -166,9 +167,22 @@ class RiskTargets:
 # file was written without seeing the code: it measures generalisation.
 TRAINING_DERIVED_TARGETS = RiskTargets(RECALL_TARGET, 1.0, FALSE_ESCALATION_TARGET, 0.05)
 HELD_OUT_TARGETS = RiskTargets(0.97, 1.0, FALSE_ESCALATION_TARGET, 0.05)
+# Issue 18's bars for each language's held-out file (tests/heldout/risk_<code>.yml): recall and
+# false escalations; check-ins are reported, not held to a bar.
+LANGUAGE_TARGETS = RiskTargets(0.95, 1.0, 0.03, 1.0)
+LANGUAGE_FILE = re.compile(r"^(?:risk|questions)_([a-z]{2})\.yml$")
+LANGUAGE_RIGHT_CONTENT_TARGET = 0.90
+
+
+def language_of_file(path: Path) -> str | None:
+    """The language code of a per-language held-out file (risk_pl.yml, questions_pl.yml)."""
+    match = LANGUAGE_FILE.match(path.name)
+    return match.group(1) if match else None
 
 
 def targets_for(path: Path) -> RiskTargets:
+    if language_of_file(path):
+        return LANGUAGE_TARGETS
     return HELD_OUT_TARGETS if "heldout" in path.parts else TRAINING_DERIVED_TARGETS
 
 
@@ -219,7 +233,7 @@ def model_replies(model_dir: Path = ROOT / "models") -> Callable[[str], Reply]:
     configure_structlog(logging.WARNING)  # Rasa's debug log would print every message's text
     logging.getLogger("rasa").setLevel(logging.ERROR)  # custom actions fail: no action server
     model = max(model_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    agent = Agent.load(str(model))
+    agent = Agent.load(str(model), generator=language_nlg())
     loop = asyncio.new_event_loop()
 
     def reply_to(text: str) -> Reply:
@@ -235,6 +249,13 @@ def model_replies(model_dir: Path = ROOT / "models") -> Callable[[str], Reply]:
     return reply_to
 
 
+def language_nlg() -> object:
+    """The response generator endpoints.yml names (answers in the conversation's language)."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    return EndpointConfig(type="bot.language_nlg.LanguageNLG")
+
+
 def print_risk(path: Path, report: RiskReport, summary: bool = False) -> int:
     """Prints the report; exit code 1 when it misses the file's targets.
 
@@ -243,6 +264,8 @@ def print_risk(path: Path, report: RiskReport, summary: bool = False) -> int:
     """
     targets = targets_for(path)
     kind = "held-out" if targets is HELD_OUT_TARGETS else "training-derived"
+    if language_of_file(path):
+        kind = f"held-out, language {language_of_file(path)}"
     print(f"== {path} ({kind})")
     for category, total in report.totals.items():
         print(f"  recall {category:18s} {report.category_recall(category):.3f}"
@@ -392,9 +415,11 @@ class ConversationReport:
         turns = [t for case in self.results.values() for t in case]
         return sum(t.fallback for t in turns) / max(1, len(turns))
 
+    right_content_target: float = RIGHT_CONTENT_TARGET
+
     @property
     def meets_targets(self) -> bool:
-        return (self.right_content_rate >= RIGHT_CONTENT_TARGET
+        return (self.right_content_rate >= self.right_content_target
                 and self.fallback_rate <= FALLBACK_TARGET)
 
 
@@ -450,7 +475,8 @@ def model_responder(action_url: str, model_dir: Path = ROOT / "models") -> Reply
 
     configure_structlog(logging.WARNING)  # Rasa's debug log would print every message's text
     model = max(model_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    agent = Agent.load(str(model), action_endpoint=EndpointConfig(action_url))
+    agent = Agent.load(str(model), action_endpoint=EndpointConfig(action_url),
+                       generator=language_nlg())
     loop = asyncio.new_event_loop()
 
     async def respond(sender: str, text: str) -> tuple[str, str]:
@@ -477,7 +503,10 @@ def run_conversations(path: Path) -> ConversationReport:
     try:
         launcher.wait_until_up(f"http://127.0.0.1:{port}/health", process)
         respond = model_responder(f"http://127.0.0.1:{port}/webhook")
-        return evaluate_conversations(load_conversations(path), respond)
+        report = evaluate_conversations(load_conversations(path), respond)
+        if language_of_file(path):  # issue 18: the right answer in the right language
+            report.right_content_target = LANGUAGE_RIGHT_CONTENT_TARGET
+        return report
     finally:
         launcher.stop([process])
 
@@ -500,7 +529,7 @@ def print_conversations(report: ConversationReport) -> int:
     right = sum(report.passed(c) for c in report.results)
     fell = sum(report.hit_fallback(c) for c in report.results)
     print(f"right content: {report.right_content_rate:.1%}  ({right}/{report.total} cases, "
-          f"target at least {RIGHT_CONTENT_TARGET:.0%})")
+          f"target at least {report.right_content_target:.0%})")
     print(f"hit the fallback: {report.fallback_rate:.1%}  ({fell}/{report.total} cases; "
           f"{report.turn_fallback_rate:.1%} of messages; target at most {FALLBACK_TARGET:.0%})")
     return 0 if report.meets_targets else 1

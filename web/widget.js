@@ -12,6 +12,9 @@
  * chat, tells the server to forget it, and replaces this page in the history with a neutral one.
  * Every message is shown as text, never as HTML; only phone numbers and a short list of https
  * sites become links. With data-exit-only, only the quick exit is set up (no chat).
+ * The language menu (issue 18) changes the widget's own words and asks the assistant to answer
+ * in that language; data-language="pl" starts in it. The translations are not yet reviewed by
+ * native speakers (docs/content-checks.md).
  */
 (function () {
   "use strict";
@@ -23,6 +26,29 @@
   var title = data.title || "Get information and support";
   var colour = data.colour || "#4b2a6b";
   var exitOnly = "exitOnly" in data;
+
+  // The widget's own words, per language (content/languages.yml has the same codes).
+  var LABELS = {
+    en: { name: "English", exit: "Exit now", send: "Send", type: "Type your message",
+      note: "If you are in danger, call 999. To leave this page quickly, press Esc or Exit now.",
+      typing: "The assistant is typing\u2026", language: "Language" },
+    pl: { name: "Polski", exit: "Wyjdź teraz", send: "Wyślij", type: "Wpisz wiadomość",
+      note: "Jeśli grozi Ci niebezpieczeństwo, dzwoń pod 999. Aby szybko opuścić stronę, naciśnij Esc albo Wyjdź teraz.",
+      typing: "Asystent pisze\u2026", language: "Język" },
+    ro: { name: "Română", exit: "Ieșire rapidă", send: "Trimite", type: "Scrieți mesajul",
+      note: "Dacă sunteți în pericol, sunați la 999. Pentru a părăsi pagina repede, apăsați Esc sau Ieșire rapidă.",
+      typing: "Asistentul scrie\u2026", language: "Limba" },
+    lt: { name: "Lietuvių", exit: "Išeiti dabar", send: "Siųsti", type: "Parašykite žinutę",
+      note: "Jei jums gresia pavojus, skambinkite 999. Norėdami greitai išeiti, spauskite Esc arba Išeiti dabar.",
+      typing: "Asistentas rašo\u2026", language: "Kalba" },
+    pt: { name: "Português", exit: "Sair já", send: "Enviar", type: "Escreva a sua mensagem",
+      note: "Se estiver em perigo, ligue 999. Para sair depressa desta página, carregue em Esc ou Sair já.",
+      typing: "O assistente está a escrever\u2026", language: "Língua" },
+    tr: { name: "Türkçe", exit: "Hemen çık", send: "Gönder", type: "Mesajınızı yazın",
+      note: "Tehlikedeyseniz 999'u arayın. Sayfadan hızla çıkmak için Esc'e veya Hemen çık'a basın.",
+      typing: "Asistan yazıyor\u2026", language: "Dil" }
+  };
+  var language = LABELS[data.language] ? data.language : "en";
 
   var LINK_HOSTS = ["www.essex.police.uk", "www.gov.uk", "stopncii.org", "www.samaritans.org",
     "www.essexvictimsgateway.org", "www.essexcompass.org.uk", "www.thechange-project.org",
@@ -53,7 +79,16 @@
   var exitButton = el("button", "daw-exit", "Exit now");
   exitButton.type = "button";
   exitButton.setAttribute("data-quick-exit", "");
+  var languageMenu = el("select", "daw-language");
+  Object.keys(LABELS).forEach(function (code) {
+    var option = el("option", null, LABELS[code].name);
+    option.value = code;
+    option.lang = code;
+    languageMenu.appendChild(option);
+  });
+  languageMenu.value = language;
   header.appendChild(heading);
+  header.appendChild(languageMenu);
   header.appendChild(exitButton);
 
   var note = el("p", "daw-note",
@@ -83,6 +118,18 @@
   form.appendChild(send);
 
   [header, note, log, typing, error, form].forEach(function (part) { root.appendChild(part); });
+
+  function showLabels() {
+    var words = LABELS[language];
+    exitButton.textContent = words.exit;
+    send.textContent = words.send;
+    label.textContent = words.type;
+    note.textContent = words.note;
+    typing.textContent = words.typing;
+    languageMenu.setAttribute("aria-label", words.language);
+    root.lang = language;
+  }
+  showLabels();
 
   if (!exitOnly) {
     var styles = document.createElement("link");
@@ -203,6 +250,12 @@
     });
   }
 
+  languageMenu.addEventListener("change", function () {
+    language = languageMenu.value;
+    showLabels();
+    say(LABELS[language].name, { message: "language " + language });
+  });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
@@ -244,5 +297,9 @@
     if (shiftTimes.length >= SHIFT_PRESSES) { quickExit(); }
   });
 
-  if (!exitOnly) { say(null, { payload: "/greet" }); }
+  if (!exitOnly) {
+    var greeting = say(null, language === "en" ? { payload: "/greet" }
+      : { message: "language " + language });
+    if (language !== "en") { greeting.then(function () { say(null, { payload: "/greet" }); }); }
+  }
 }());

@@ -59,6 +59,7 @@ RISK_KEY = "risk"
 HIGH = "high"
 UNCERTAIN = "uncertain"
 HEAD_FILE = "risk_head.joblib"
+LANGUAGE_KEY = "language"  # set by bot/language_component.py, which runs before this
 ROOT = Path(__file__).resolve().parents[2]
 # Intents whose answer adds nothing after an escalation (greetings, yes/no, the menu, flows).
 NOT_WORTH_ADDING = frozenset({
@@ -167,7 +168,7 @@ class RiskOverride(GraphComponent):
         """Checks every message; sets its tier and, on high risk, its intent."""
         for message in messages:
             text = message.get(TEXT)
-            if text:
+            if text and not understood_in_another_language(message):
                 assessment = self.detector.assess(text)
                 # A matched phrase escalates whatever the model says: no need to ask it.
                 score = RiskScore(NONE, 0.0) if assessment.match else self.score(text, message)
@@ -248,6 +249,11 @@ class RiskOverride(GraphComponent):
                 self.config["also_min_confidence"]
             return name if confident else None
         return None
+
+
+def understood_in_another_language(message: Message) -> bool:
+    """Whether bot/language_component.py already decided this message's risk in its language."""
+    return (message.get(LANGUAGE_KEY) or {}).get("processed", "en") != "en"
 
 
 def training_examples(config: dict[str, Any], data: TrainingData) -> list[tuple[str, str]]:

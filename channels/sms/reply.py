@@ -1,8 +1,11 @@
 """Turning the assistant's answers into text messages.
 
 A reply is at most MAX_PARTS text messages of at most 160 GSM-7 characters each (single,
-unconcatenated messages arrive whole and in order). Text is plain: curly quotes, dashes and
-emoji are replaced, because one character outside GSM-7 makes a message 70 characters long.
+unconcatenated messages arrive whole and in order; UCS-2: UCS2_MAX_PARTS of 70). Text is
+plain: curly quotes, dashes and emoji are replaced, because one character outside GSM-7
+makes a message 70 characters long.
+An answer in a language whose letters GSM-7 lacks (Polish, Romanian, Lithuanian, Turkish,
+Portuguese) keeps its letters and goes in UCS-2: parts of at most 70 characters (bot/gsm7.py).
 Buttons become numbered options ("Reply 1 for ..."), and the first paragraph of an answer (on
 risk answers, the 999 line) always starts the first message.
 """
@@ -16,6 +19,9 @@ from dataclasses import dataclass
 from channels.sms import gsm7
 
 MAX_PARTS = 3
+# A UCS-2 part holds 70 characters, not 160: a translated answer may take more parts to get its
+# 999 line, numbers and options out before MORE.
+UCS2_MAX_PARTS = 5
 PART_LENGTH = gsm7.SINGLE_SMS
 MORE_HINT = "Text MORE for the rest."
 REPLACEMENTS = {
@@ -34,10 +40,13 @@ class SmsReply:
 
 
 def plain(text: str) -> str:
-    """`text` in GSM-7 only: known look-alikes replaced, anything else left out."""
+    """`text` with known look-alikes replaced and anything but GSM-7 and letters left out.
+
+    An English answer is then GSM-7 only; a translated one keeps its language's letters.
+    """
     text = "".join(REPLACEMENTS.get(c, c) for c in text)
     text = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in text if gsm7.is_gsm7(c))
+    return "".join(c for c in text if gsm7.is_gsm7(c) or unicodedata.category(c)[0] in "LM")
 
 
 def options_line(buttons: list[dict]) -> str:
@@ -76,24 +85,25 @@ def _words_fitting(piece: Piece, room: int) -> tuple[Piece, Piece]:
     """The longest run of whole words of `piece` that fits `room`, and what is left."""
     words = piece.text.split(" ")
     count = 1
-    while count < len(words) and gsm7.length(" ".join(words[: count + 1])) <= room:
+    while count < len(words) and gsm7.encoded_length(" ".join(words[: count + 1])) <= room:
         count += 1
     return (Piece(" ".join(words[:count]), piece.new_line),
             Piece(" ".join(words[count:]), new_line=False))
 
 
-def pack(pieces: list[Piece], max_parts: int) -> tuple[list[str], list[Piece]]:
+def pack(pieces: list[Piece], max_parts: int,
+         part_length: int = PART_LENGTH) -> tuple[list[str], list[Piece]]:
     """Fills up to `max_parts` messages with whole sentences; returns parts and leftovers."""
     parts: list[str] = []
     current: list[Piece] = []
     queue = list(pieces)
     while queue:
         piece = queue.pop(0)
-        if gsm7.length(_join([*current, piece])) <= PART_LENGTH:
+        if gsm7.encoded_length(_join([*current, piece])) <= part_length:
             current.append(piece)
             continue
         if not current:  # one sentence longer than a message: cut it between words
-            head, rest = _words_fitting(piece, PART_LENGTH)
+            head, rest = _words_fitting(piece, part_length)
             current, queue = [head], [rest, *queue]
             continue
         parts.append(_join(current))
@@ -109,7 +119,7 @@ def pack(pieces: list[Piece], max_parts: int) -> tuple[list[str], list[Piece]]:
 def _fill(pieces: list[Piece], room: int) -> tuple[list[Piece], list[Piece]]:
     """Whole sentences from the start of `pieces` that fit in `room` characters."""
     taken: list[Piece] = []
-    while pieces and gsm7.length(_join([*taken, pieces[0]])) <= room:
+    while pieces and gsm7.encoded_length(_join([*taken, pieces[0]])) <= room:
         taken.append(pieces.pop(0))
     return taken, pieces
 
@@ -124,12 +134,18 @@ def format_reply(messages: list[dict]) -> SmsReply:
     options = next((m["buttons"] for m in reversed(messages) if m.get("buttons")), [])
     body = _pieces(text)
     ending = [Piece(options_line(options), new_line=True)] if options else []
-    parts, rest = pack(body + ending, MAX_PARTS)
+    limit = gsm7.single_limit(text + "".join(p.text for p in ending))
+    max_parts = MAX_PARTS if limit == PART_LENGTH else UCS2_MAX_PARTS
+    parts, rest = pack(body + ending, max_parts, limit)
     if not rest:
         return SmsReply(parts=parts, remainder="")
     ending.append(Piece(MORE_HINT, new_line=True))
-    parts, rest = pack(body, MAX_PARTS - 1)
-    room = PART_LENGTH - gsm7.length(_join(ending)) - 1
+    ending_parts, _ = pack(ending, max_parts, limit)
+    if len(ending_parts) > 1:  # options longer than one UCS-2 part: they get their own parts
+        parts, rest = pack(body, max_parts - len(ending_parts), limit)
+        return SmsReply(parts=[*parts, *ending_parts], remainder=_join(rest))
+    parts, rest = pack(body, max_parts - 1, limit)
+    room = limit - gsm7.encoded_length(_join(ending)) - 1
     last, rest = _fill(rest, room)
     parts.append(_join([*last, *ending]))
     return SmsReply(parts=parts, remainder=_join(rest))

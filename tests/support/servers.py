@@ -28,6 +28,7 @@ NO_CLIENT_LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "1000000", "CLIENT_BURST": "10
                     "CLIENT_IN_FLIGHT": "1000000", "SERVER_IN_FLIGHT": "1000000"}
 IN_MEMORY_STORE = ("tracker_store:\n"
                    "  type: bot.stores.tracker_store.ForgettingInMemoryTrackerStore\n")
+LANGUAGE_NLG = "nlg:\n  type: bot.language_nlg.LanguageNLG\n"  # as endpoints.yml
 
 
 def start_rasa(
@@ -44,6 +45,8 @@ def start_rasa(
     endpoints = tmp_dir / "endpoints.yml"
     if "tracker_store:" not in endpoints_extra:  # endpoints.yml's in-memory store
         endpoints_extra += IN_MEMORY_STORE
+    if "nlg:" not in endpoints_extra:  # endpoints.yml's response generator
+        endpoints_extra += LANGUAGE_NLG
     endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n{endpoints_extra}',
                          encoding="utf-8")
     log = (tmp_dir / "server.log").open("wb")

@@ -1,0 +1,259 @@
+"""The Rasa NLU component for messages in the languages besides English (issue 18).
+
+Runs after the intent classifier and before the FallbackClassifier. For each message it
+- detects the language (bot/language.py) and, when it is clear or the person asked for one,
+  adds a `language` entity: the `language` slot takes it (domain.yml), so the conversation
+  remembers it and short, unclear messages keep the language it had;
+- for a message in another language, replaces the English classifier's intent (meaningless on
+  Polish words) with a cross-lingual one: a linear head on the multilingual sentence encoder
+  (bot/multilingual.py) trained on the English intent examples;
+- for such a message, decides risk as bot/risk_component.py does for English: the language's
+  phrases (bot/risk_languages.py) escalate at once, otherwise a cross-lingual risk head trained
+  on the English risk corpus (content/risk_corpus/) and the intent examples escalates or asks
+  the safety check-in. RiskOverride then leaves the message alone (its English patterns and
+  head cannot read it); the English path is unchanged.
+
+An escalation has full confidence, so the FallbackClassifier that runs next cannot undo it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot import language, multilingual, risk_component, risk_languages
+from bot.fingerprint import source_fingerprint
+from bot.risk import default_detector
+from bot.risk_component import RISK_KEY, RISK_PREFIX, UNCERTAIN, escalate, training_examples
+from bot.risk_model import CATEGORIES, NONE, load_corpus
+
+logger = logging.getLogger(__name__)
+
+LANGUAGE_KEY = risk_component.LANGUAGE_KEY  # the parse data's record and the entity's name
+CHANGE_LANGUAGE = "change_language"
+INTENT_HEAD = "intent_head"
+RISK_HEAD = "risk_head"
+RANKING_LENGTH = 10
+ENGLISH_SENTENCE_WORDS = 3
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def processed_language(message: Message) -> str:
+    """The language a message was understood in ("en" unless this component said otherwise)."""
+    return (message.get(LANGUAGE_KEY) or {}).get("processed", language.ENGLISH)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class LanguageUnderstanding(GraphComponent):
+    """Language detection, cross-lingual intents and cross-lingual risk tiers."""
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
+                 resource: Resource, intents: multilingual.EmbeddingHead | None = None,
+                 risk: multilingual.EmbeddingHead | None = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.intents = intents
+        self.risk = risk
+        self.patterns = risk_languages.default_patterns()
+        self.english = default_detector()  # English words in another language's message
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The thresholds and the data the two heads are trained on.
+
+        `english_sure`: the English classifier's confidence from which a message is taken as
+        English whatever the detector says. `process_from`: the detector confidence from which
+        a message in another language is understood in it (below, as English).
+        `remember_from`: the cross-lingual intent's confidence from which a message too short
+        for the detector to be sure of still sets the conversation's language.
+        `escalate_threshold` / `check_in_threshold`: the cross-lingual risk head's P(risk)
+        for the two tiers; `corpus` and `extra_corpus` (phrasings written in the other
+        languages) train it, `extra_intents` adds questions in them to the intent head.
+        """
+        return {
+            "process_from": 0.5,
+            "english_sure": 0.8,
+            "remember_from": 0.6,
+            "corpus": "content/risk_corpus",
+            "extra_corpus": "content/risk_corpus_languages",
+            "extra_intents": "content/nlu_languages.yml",
+            "intent_c": 20.0,
+            "risk_c": 4.0,
+            "escalate_threshold": 0.7,
+            "check_in_threshold": 0.35,
+            "min_category_share": 0.5,
+        }
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str:
+        digest = hashlib.sha256(source_fingerprint(multilingual, language).encode())
+        for folder in (config.get("corpus"), config.get("extra_corpus")):
+            for path in sorted((ROOT / str(folder)).glob("*.yml")) if folder else []:
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+        extra = ROOT / str(config.get("extra_intents") or "")
+        if extra.is_file():
+            digest.update(extra.read_bytes())
+        return digest.hexdigest()
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> LanguageUnderstanding:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: object) -> LanguageUnderstanding:
+        with model_storage.read_from(resource) as directory:
+            intents = multilingual.EmbeddingHead.load(Path(directory), INTENT_HEAD)
+            risk = multilingual.EmbeddingHead.load(Path(directory), RISK_HEAD)
+        language.detector()  # built now, so the first message does not wait
+        multilingual.shared_use()
+        return cls(config, model_storage, resource, intents, risk)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Both heads, from the English examples (and any written in the other languages)."""
+        texts, intents = [], []
+        for message in training_data.intent_examples:
+            intent, text = str(message.get(INTENT) or ""), message.get(TEXT)
+            if text and intent and not intent.startswith(RISK_PREFIX):
+                texts.append(text)
+                intents.append(intent)
+        for intent, text in intent_examples(ROOT / str(self.config["extra_intents"])):
+            texts.append(text)
+            intents.append(intent)
+        self.intents = multilingual.EmbeddingHead.fit(
+            multilingual.encode(texts), intents, c=float(self.config["intent_c"]))
+        examples = training_examples(self.config, training_data)
+        extra = ROOT / str(self.config["extra_corpus"])
+        if extra.is_dir():
+            examples += load_corpus(extra)
+        labels = [label for _, label in examples]
+        self.risk = multilingual.EmbeddingHead.fit(
+            multilingual.encode([text for text, _ in examples]), labels,
+            c=float(self.config["risk_c"]), weights=balanced_weights(labels))
+        with self._model_storage.write_to(self._resource) as directory:
+            self.intents.save(Path(directory), INTENT_HEAD)
+            self.risk.save(Path(directory), RISK_HEAD)
+        logger.info("Cross-lingual heads trained on %d intent and %d risk examples.",
+                    len(texts), len(examples))
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if text and not text.startswith("/"):
+                self.understand(message, text)
+        return messages
+
+    def understand(self, message: Message, text: str) -> None:
+        """Sets the message's language record and entity; for another language, its intent."""
+        detection = language.detect_message(text)
+        english = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        if not detection.asked and english >= self.config["english_sure"]:
+            # "hiya", "okay", "stopncii": English the classifier knows, whatever lingua says;
+            # a sentence of it brings the conversation back to English
+            detection = language.Detection(language.ENGLISH, english,
+                                           clear=len(text.split()) >= ENGLISH_SENTENCE_WORDS)
+        processed = language.ENGLISH
+        if detection.asked or detection.clear or (
+                detection.language != language.ENGLISH
+                and detection.confidence >= self.config["process_from"]):
+            processed = detection.language
+        message.set(LANGUAGE_KEY, {"detected": detection.language, "processed": processed},
+                    add_to_output=True)
+        if detection.asked or detection.clear:
+            self.remember(message, text, detection.language)
+        if detection.asked:
+            set_intent(message, [(CHANGE_LANGUAGE, 1.0)])
+            return
+        if processed == language.ENGLISH or self.intents is None or self.risk is None:
+            return
+        vector = multilingual.encode([text])
+        probabilities = self.intents.probabilities(vector)[0]
+        order = np.argsort(-probabilities)[:RANKING_LENGTH]
+        set_intent(message, [(self.intents.labels[i], float(probabilities[i])) for i in order])
+        if not detection.clear and probabilities[order[0]] >= self.config["remember_from"]:
+            # "merhaba": one word, but the intent head knows it in this language
+            self.remember(message, text, processed)
+        self.assess_risk(message, text, processed, vector)
+
+    def remember(self, message: Message, text: str, code: str) -> None:
+        """Adds the `language` entity, which the slot of the same name takes."""
+        entity = {"entity": LANGUAGE_KEY, "value": code, "start": 0, "end": len(text),
+                  "extractor": self.__class__.__name__}
+        message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
+
+    def assess_risk(self, message: Message, text: str, code: str, vector: np.ndarray) -> None:
+        """Escalates on a phrase of the language or a sure head; asks a check-in when unsure."""
+        english = self.english.assess(text).match
+        category = self.patterns.match(text, code) or (english.category if english else None)
+        if category:
+            escalate(message, RISK_PREFIX + category, "patterns")
+            return
+        probabilities = self.risk.probabilities(vector)[0]
+        none = self.risk.labels.index(NONE)
+        risk = 1.0 - float(probabilities[none])
+        if risk < self.config["check_in_threshold"]:
+            return
+        ranked = sorted(((float(probabilities[self.risk.labels.index(c)]), c)
+                         for c in CATEGORIES if c in self.risk.labels), reverse=True)
+        share, category = ranked[0]
+        if share / max(risk, 1e-9) < self.config["min_category_share"]:
+            category = "high_indicator"
+        if risk >= self.config["escalate_threshold"]:
+            escalate(message, RISK_PREFIX + category, "model")
+        else:
+            message.set(RISK_KEY, {"category": category, "source": "model", "tier": UNCERTAIN},
+                        add_to_output=True)
+
+
+def intent_examples(path: Path) -> list[tuple[str, str]]:
+    """(intent, text) pairs of content/nlu_languages.yml: intents -> language -> examples."""
+    if not path.is_file():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [(intent, str(text)) for intent, by_language in (data.get("intents") or {}).items()
+            for examples in by_language.values() for text in examples]
+
+
+def set_intent(message: Message, ranking: list[tuple[str, float]]) -> None:
+    """Replaces the message's intent and ranking."""
+    entries = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+               for name, confidence in ranking if name != DEFAULT_NLU_FALLBACK_INTENT_NAME]
+    message.set(INTENT, entries[0], add_to_output=True)
+    message.set(INTENT_RANKING_KEY, entries, add_to_output=True)
+
+
+def balanced_weights(labels: list[str]) -> np.ndarray:
+    """Half the weight for "none", the other half shared equally by the risk categories."""
+    y = np.asarray(labels)
+    weights = np.empty(len(y))
+    weights[y == NONE] = 0.5 * len(y) / max(1, int((y == NONE).sum()))
+    for category in CATEGORIES:
+        count = int((y == category).sum())
+        weights[y == category] = 0.5 * len(y) / (len(CATEGORIES) * max(1, count))
+    return weights

@@ -1,0 +1,59 @@
+"""Risk phrases in the languages besides English: the floor under the multilingual model.
+
+As data/risk_patterns.yml is under the English one.
+Why regular expressions and not spaCy's Matcher (bot/risk.py): the phrases are few, the
+languages inflect heavily (a pattern names the forms), and the message is folded first (lower
+case, no accents: bot/language.py), so people who type without Polish or Romanian letters match
+too. The phrases live in content/risk_patterns_languages.yml.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.language import fold
+from bot.risk import PRIORITY
+
+PATTERNS_FILE = Path(__file__).resolve().parent.parent / "content" / "risk_patterns_languages.yml"
+
+
+class LanguagePatterns:
+    """One compiled expression per language and category."""
+
+    def __init__(self, phrases: dict[str, dict[str, list[str]]]) -> None:
+        self.expressions: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        for language, categories in phrases.items():
+            unknown = set(categories) - set(PRIORITY)
+            if unknown:
+                raise ValueError(f"{language}: unknown risk categories {sorted(unknown)}")
+            self.expressions[language] = [
+                (category, re.compile(r"(?<!\w)(?:" + "|".join(
+                    p.replace("-", " ") for p in categories[category]) + r")(?!\w)"))
+                for category in PRIORITY if categories.get(category)
+            ]
+
+    @classmethod
+    def from_file(cls, path: Path = PATTERNS_FILE) -> LanguagePatterns:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls({code: value for code, value in data.items() if isinstance(value, dict)})
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(self.expressions)
+
+    def match(self, text: str, language: str) -> str | None:
+        """The most urgent category whose phrase the message contains, in `language`."""
+        folded = fold(text)
+        for category, expression in self.expressions.get(language, []):
+            if expression.search(folded):
+                return category
+        return None
+
+
+@lru_cache(maxsize=1)
+def default_patterns() -> LanguagePatterns:
+    return LanguagePatterns.from_file()
