@@ -172,7 +172,7 @@ eval-conversations: train
 QUESTIONS ?= $(sort $(wildcard tests/heldout/questions_*.yml))
 eval-languages: train
 	@status=0; for file in $(QUESTIONS); do \
-	  echo "== $$file"; $(BIN)/python -m bot.evaluation conversations $$file || status=1; \
+	  echo "== $$file"; $(BIN)/python -m tools.evaluation conversations $$file || status=1; \
 	done; exit $$status
 
 bench-risk: train

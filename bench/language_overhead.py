@@ -1,7 +1,7 @@
 """How long the language step (issue 18) adds to each message.
 
-Runs bot.language_component.LanguageUnderstanding.process, as the NLU pipeline calls it, with
-the heads of the trained model (models/assistant.tar.gz; `make train` first): on English
+Runs bot.nlu.language_understanding.LanguageUnderstanding.process, as the NLU pipeline calls
+it, with the heads of the trained model (models/assistant.tar.gz; `make train` first): on English
 messages (tests/heldout/risk.yml: detection only) and on messages in the other languages
 (content/risk_corpus_languages/ and content/nlu_languages.yml: detection, the multilingual
 encoder, both heads and the risk phrases). The first pass is reported apart.
@@ -22,9 +22,14 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bench.risk_overhead import summary
 from bot import language, multilingual
-from bot.evaluation import load_risk_file
-from bot.language_component import INTENT_HEAD, RISK_HEAD, LanguageUnderstanding, intent_examples
-from bot.risk_model import load_corpus
+from bot.nlu.language_understanding import (
+    INTENT_HEAD,
+    RISK_HEAD,
+    LanguageUnderstanding,
+    intent_examples,
+)
+from bot.risk.model import load_corpus
+from tools.evaluation import load_risk_file
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"

@@ -7,7 +7,7 @@ the conversation already has and changes only on clear evidence or when the pers
 
 The detector is lingua's, restricted to the languages in content/languages.yml; its models
 ship inside the wheel, so nothing is downloaded at run time. No Rasa here:
-bot/language_component.py runs it in the NLU pipeline.
+bot/nlu/language_understanding.py runs it in the NLU pipeline.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def detect_message(text: str) -> Detection:
 def decide(text: str, remembered: str | None) -> str:
     """The language to answer `text` in, given the conversation's language so far.
 
-    What the `language` slot does with the entity bot/language_component.py sets: a clear
+    What the `language` slot does with the entity bot/nlu/language_understanding.py sets: a clear
     message changes it, anything else keeps it.
     """
     detection = detect_message(text)

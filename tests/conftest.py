@@ -24,6 +24,8 @@ import redis
 import sanic  # noqa: F401
 
 from tests.support import ROOT
+from tests.support import sms as sms_client
+from tests.support import telegram as telegram_client
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.rest import Bot
 from tests.support.servers import ALLOWED_ORIGIN, free_port, start_rasa
@@ -116,3 +118,31 @@ def fake_telegram() -> Iterator[tuple[FakeTelegram, str]]:
         yield api, api_url
     finally:
         server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def sms(trained_model: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory
+        ) -> Iterator[sms_client.Sms]:
+    tmp = tmp_path_factory.mktemp("sms")
+    env = {"TWILIO_AUTH_TOKEN": sms_client.TOKEN, "SMS_WEBHOOK_URL": sms_client.PUBLIC_URL,
+           "SENDER_HASH_KEY": "test-hash-key-0123456789", "SMS_OPTOUT_DB": str(tmp / "opt.db")}
+    process, url = start_rasa(trained_model, action_server, tmp, env)
+    try:
+        yield sms_client.Sms(url, tmp / "server.log", tmp / "opt.db")
+    finally:
+        launcher.stop([process])
+
+
+@pytest.fixture(scope="module")
+def telegram(trained_model: Path, action_server: str, fake_telegram: tuple[FakeTelegram, str],
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[telegram_client.Telegram]:
+    api, api_url = fake_telegram
+    tmp = tmp_path_factory.mktemp("telegram")
+    env = {"TELEGRAM_TOKEN": telegram_client.TOKEN,
+           "TELEGRAM_WEBHOOK_SECRET": telegram_client.SECRET,
+           "SENDER_HASH_KEY": "test-hash-key-0123456789", "TELEGRAM_API_URL": api_url}
+    process, url = start_rasa(trained_model, action_server, tmp, env)
+    try:
+        yield telegram_client.Telegram(url, api, tmp / "server.log")
+    finally:
+        launcher.stop([process])

@@ -9,7 +9,7 @@ import yaml
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.validator import Validator
 
-from bot.language_nlg import variant_language
+from bot.nlg.language_nlg import variant_language
 from tests.support import ROOT
 
 MIN_EXAMPLES = 20
@@ -77,7 +77,7 @@ def test_no_two_conditional_variants_of_a_response_can_match_at_once() -> None:
     """Rasa picks at random among the variants whose conditions all hold, so two variants of one
     response (on the same channel) must differ in the value they need for some slot.
 
-    bot/language_nlg.py chooses among one language's variants only, and in another language
+    bot/nlg/language_nlg.py chooses among one language's variants only, and in another language
     than English the one with the most conditions: those are the overlaps it resolves."""
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     overlaps = []

@@ -12,12 +12,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import gsm7
 from bot.language import asked_for, decide, languages
-from bot.language_nlg import LanguageNLG, variant_language
-from bot.risk import PRIORITY
-from bot.risk_languages import default_patterns
-from bot.sms_format import format_reply
+from bot.nlg.language_nlg import LanguageNLG, variant_language
+from bot.risk.detector import PRIORITY
+from bot.risk.languages import default_patterns
+from channels.sms import gsm7
+from channels.sms.reply import format_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))

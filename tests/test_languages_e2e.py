@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot import gsm7
-from tests.conftest import Bot, texts
-from tests.test_sms import Sms, new_number, sms  # noqa: F401 (the SMS server fixture)
-from tests.test_telegram import Telegram, chat, telegram  # noqa: F401 (the Telegram fixture)
-from tests.test_telegram import texts as telegram_texts
-from tests.test_web_channel import new_session, text_of
-from tests.test_web_channel import say as web_say
+from channels.sms import gsm7
+from tests.support.rest import Bot, texts
+from tests.support.sms import Sms, new_number
+from tests.support.telegram import Telegram, chat
+from tests.support.telegram import texts as telegram_texts
+from tests.support.web import new_session, text_of
+from tests.support.web import say as web_say
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +62,7 @@ def test_a_conversation_in_each_language_on_the_website(web_server: str, code: s
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
-def test_a_conversation_in_each_language_by_sms_in_ucs2_parts(sms: Sms, code: str) -> None:  # noqa: F811
+def test_a_conversation_in_each_language_by_sms_in_ucs2_parts(sms: Sms, code: str) -> None:
     hello, who_for, question, topic = CONVERSATIONS[code]
     number = new_number()
     for text, words in ((hello, who_for), (question, topic)):
@@ -73,7 +73,7 @@ def test_a_conversation_in_each_language_by_sms_in_ucs2_parts(sms: Sms, code: st
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
-def test_a_conversation_in_each_language_on_telegram(telegram: Telegram, code: str) -> None:  # noqa: F811
+def test_a_conversation_in_each_language_on_telegram(telegram: Telegram, code: str) -> None:
     hello, who_for, question, topic = CONVERSATIONS[code]
     chat_id = chat()
     assert has(telegram_texts(telegram.say(hello, chat_id=chat_id)), who_for)
@@ -97,8 +97,8 @@ def test_a_short_reply_keeps_the_conversations_language(bot: Bot) -> None:
     assert not has(texts(chat_.say("dzięki")), "You're welcome")
 
 
-def test_sms_lang_keyword_and_telegram_language_command_switch(sms: Sms,  # noqa: F811
-                                                               telegram: Telegram) -> None:  # noqa: F811
+def test_sms_lang_keyword_and_telegram_language_command_switch(sms: Sms,
+                                                               telegram: Telegram) -> None:
     number = new_number()
     assert has("\n".join(sms.texts("LANG RO", number)), "în română")
     assert has("\n".join(sms.texts("thanks", number)), "Cu plăcere")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.language_nlg import variant_language
+from bot.nlg.language_nlg import variant_language
 from bot.risk.detector import PRIORITY
 from channels.sms import gsm7
 from tests.support import ROOT

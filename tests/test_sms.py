@@ -6,31 +6,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from twilio.request_validator import RequestValidator
 
 from channels.sms import gsm7
-from tests.support.servers import start_rasa
 from tests.support.sms import NUMBER, PUBLIC_URL, TOKEN, Sms, new_number
-from tools import launcher
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def sms(trained_model: Path, action_server: str, tmp_path_factory: pytest.TempPathFactory
-        ) -> Iterator[Sms]:
-    tmp = tmp_path_factory.mktemp("sms")
-    env = {"TWILIO_AUTH_TOKEN": TOKEN, "SMS_WEBHOOK_URL": PUBLIC_URL,
-           "SENDER_HASH_KEY": "test-hash-key-0123456789", "SMS_OPTOUT_DB": str(tmp / "opt.db")}
-    process, url = start_rasa(trained_model, action_server, tmp, env)
-    try:
-        yield Sms(url, tmp / "server.log", tmp / "opt.db")
-    finally:
-        launcher.stop([process])
 
 
 def assert_fits_sms(parts: list[str]) -> None:

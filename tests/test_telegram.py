@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from channels.telegram import split_text
-from tests.support.fake_telegram import FakeTelegram
-from tests.support.servers import start_rasa
 from tests.support.telegram import CHAT_ID, SECRET, TOKEN, Telegram, chat, texts
-from tools import launcher
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def telegram(trained_model: Path, action_server: str, fake_telegram: tuple[FakeTelegram, str],
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Telegram]:
-    api, api_url = fake_telegram
-    tmp = tmp_path_factory.mktemp("telegram")
-    env = {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET,
-           "SENDER_HASH_KEY": "test-hash-key-0123456789", "TELEGRAM_API_URL": api_url}
-    process, url = start_rasa(trained_model, action_server, tmp, env)
-    try:
-        yield Telegram(url, api, tmp / "server.log")
-    finally:
-        launcher.stop([process])
 
 
 def test_a_message_is_answered_with_inline_buttons(telegram: Telegram) -> None:

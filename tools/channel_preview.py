@@ -91,7 +91,7 @@ def slot_cases(names: list[str], unset: bool = True) -> list[dict[str, Any]]:
 
 def condition_slots(name: str) -> list[str]:
     """The slots the variants of response `name` depend on."""
-    # The `language` slot picks translations (bot/language_nlg.py), checked apart
+    # The `language` slot picks translations (bot/nlg/language_nlg.py), checked apart
     # (tests/test_languages.py): the preview is of the English answers.
     found = {c["name"] for v in responses()[name] for c in v.get("condition") or []
              if c["name"] != "language"}

@@ -253,7 +253,7 @@ def language_nlg() -> object:
     """The response generator endpoints.yml names (answers in the conversation's language)."""
     from rasa.utils.endpoints import EndpointConfig
 
-    return EndpointConfig(type="bot.language_nlg.LanguageNLG")
+    return EndpointConfig(type="bot.nlg.language_nlg.LanguageNLG")
 
 
 def print_risk(path: Path, report: RiskReport, summary: bool = False) -> int:

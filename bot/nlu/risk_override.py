@@ -49,8 +49,8 @@ from bot.encoder.minilm import shared_encoder
 from bot.intents import RISK_PREFIX
 from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.intent_classifier import embedding
-from bot.risk import model as risk_model
 from bot.risk.detector import Assessment, RiskDetector, default_detector
+from bot.risk.detector import model as risk_model
 from bot.risk.model import NONE, RiskHead, RiskScore, load_corpus, pieces, with_benign_pieces
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ RISK_KEY = "risk"
 HIGH = "high"
 UNCERTAIN = "uncertain"
 HEAD_FILE = "risk_head.joblib"
-LANGUAGE_KEY = "language"  # set by bot/language_component.py, which runs before this
+LANGUAGE_KEY = "language"  # set by bot/nlu/language_understanding.py, which runs before this
 ROOT = Path(__file__).resolve().parents[2]
 # Intents whose answer adds nothing after an escalation (greetings, yes/no, the menu, flows).
 NOT_WORTH_ADDING = frozenset({
@@ -252,7 +252,7 @@ class RiskOverride(GraphComponent):
 
 
 def understood_in_another_language(message: Message) -> bool:
-    """Whether bot/language_component.py already decided this message's risk in its language."""
+    """Whether bot/nlu/language_understanding.py already decided this message's risk."""
     return (message.get(LANGUAGE_KEY) or {}).get("processed", "en") != "en"
 
 

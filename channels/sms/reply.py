@@ -5,7 +5,8 @@ unconcatenated messages arrive whole and in order; UCS-2: UCS2_MAX_PARTS of 70).
 plain: curly quotes, dashes and emoji are replaced, because one character outside GSM-7
 makes a message 70 characters long.
 An answer in a language whose letters GSM-7 lacks (Polish, Romanian, Lithuanian, Turkish,
-Portuguese) keeps its letters and goes in UCS-2: parts of at most 70 characters (bot/gsm7.py).
+Portuguese) keeps its letters and goes in UCS-2: parts of at most 70 characters
+(channels/sms/gsm7.py).
 Buttons become numbered options ("Reply 1 for ..."), and the first paragraph of an answer (on
 risk answers, the 999 line) always starts the first message.
 """

@@ -28,7 +28,7 @@ NO_CLIENT_LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "1000000", "CLIENT_BURST": "10
                     "CLIENT_IN_FLIGHT": "1000000", "SERVER_IN_FLIGHT": "1000000"}
 IN_MEMORY_STORE = ("tracker_store:\n"
                    "  type: bot.stores.tracker_store.ForgettingInMemoryTrackerStore\n")
-LANGUAGE_NLG = "nlg:\n  type: bot.language_nlg.LanguageNLG\n"  # as endpoints.yml
+LANGUAGE_NLG = "nlg:\n  type: bot.nlg.language_nlg.LanguageNLG\n"  # as endpoints.yml
 
 
 def start_rasa(

@@ -1,7 +1,7 @@
 """Risk phrases in the languages besides English: the floor under the multilingual model.
 
-As data/risk_patterns.yml is under the English one.
-Why regular expressions and not spaCy's Matcher (bot/risk.py): the phrases are few, the
+As content/risk_patterns.yml is under the English one.
+Why regular expressions and not spaCy's Matcher (bot/risk/detector.py): the phrases are few, the
 languages inflect heavily (a pattern names the forms), and the message is folded first (lower
 case, no accents: bot/language.py), so people who type without Polish or Romanian letters match
 too. The phrases live in content/risk_patterns_languages.yml.
@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from bot.language import fold
-from bot.risk import PRIORITY
+from bot.risk.detector import PRIORITY
 
 PATTERNS_FILE = Path(__file__).resolve().parent.parent / "content" / "risk_patterns_languages.yml"
 

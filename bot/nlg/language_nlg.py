@@ -8,7 +8,7 @@ English), then Rasa's own filter (conditions, channel) chooses within the langua
 
 An answer with no variant in the conversation's language is given in English, once a turn
 preceded by `utter_not_translated` in the person's language (which says so and gives 999 and the
-helpline). Named in endpoints*.yml as `nlg: type: bot.language_nlg.LanguageNLG`.
+helpline). Named in endpoints*.yml as `nlg: type: bot.nlg.language_nlg.LanguageNLG`.
 """
 
 from __future__ import annotations

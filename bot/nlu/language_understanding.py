@@ -6,9 +6,9 @@ Runs after the intent classifier and before the FallbackClassifier. For each mes
   remembers it and short, unclear messages keep the language it had;
 - for a message in another language, replaces the English classifier's intent (meaningless on
   Polish words) with a cross-lingual one: a linear head on the multilingual sentence encoder
-  (bot/multilingual.py) trained on the English intent examples;
-- for such a message, decides risk as bot/risk_component.py does for English: the language's
-  phrases (bot/risk_languages.py) escalate at once, otherwise a cross-lingual risk head trained
+  (bot/encoder/multilingual.py) trained on the English intent examples;
+- for such a message, decides risk as bot/nlu/risk_override.py does for English: the language's
+  phrases (bot/risk/languages.py) escalate at once, otherwise a cross-lingual risk head trained
   on the English risk corpus (content/risk_corpus/) and the intent examples escalates or asks
   the safety check-in. RiskOverride then leaves the message alone (its English patterns and
   head cannot read it); the English path is unchanged.
@@ -42,10 +42,10 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import language, multilingual, risk_component, risk_languages
-from bot.fingerprint import source_fingerprint
-from bot.risk import default_detector
-from bot.risk_component import RISK_KEY, RISK_PREFIX, UNCERTAIN, escalate, training_examples
-from bot.risk_model import CATEGORIES, NONE, load_corpus
+from bot.nlu.fingerprint import source_fingerprint
+from bot.nlu.risk_override import RISK_KEY, RISK_PREFIX, UNCERTAIN, escalate, training_examples
+from bot.risk.detector import default_detector
+from bot.risk.model import CATEGORIES, NONE, load_corpus
 
 logger = logging.getLogger(__name__)
 

