@@ -21,7 +21,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bench.risk_overhead import summary
-from bot import language, multilingual
+from bot import language
+from bot.encoder import multilingual
 from bot.nlu.language_understanding import (
     INTENT_HEAD,
     RISK_HEAD,

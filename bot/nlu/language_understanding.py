@@ -41,21 +41,24 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import language, multilingual, risk_component, risk_languages
+from bot import language
+from bot.encoder import multilingual
+from bot.nlu import risk_override
 from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.risk_override import RISK_KEY, RISK_PREFIX, UNCERTAIN, escalate, training_examples
+from bot.risk import languages as risk_languages
 from bot.risk.detector import default_detector
 from bot.risk.model import CATEGORIES, NONE, load_corpus
 
 logger = logging.getLogger(__name__)
 
-LANGUAGE_KEY = risk_component.LANGUAGE_KEY  # the parse data's record and the entity's name
+LANGUAGE_KEY = risk_override.LANGUAGE_KEY  # the parse data's record and the entity's name
 CHANGE_LANGUAGE = "change_language"
 INTENT_HEAD = "intent_head"
 RISK_HEAD = "risk_head"
 RANKING_LENGTH = 10
 ENGLISH_SENTENCE_WORDS = 3
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def processed_language(message: Message) -> str:

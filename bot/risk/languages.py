@@ -18,7 +18,7 @@ import yaml
 from bot.language import fold
 from bot.risk.detector import PRIORITY
 
-PATTERNS_FILE = Path(__file__).resolve().parent.parent / "content" / "risk_patterns_languages.yml"
+PATTERNS_FILE = Path(__file__).resolve().parents[2] / "content" / "risk_patterns_languages.yml"
 
 
 class LanguagePatterns:
