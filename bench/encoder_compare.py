@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.intents import RISK_PREFIX  # noqa: E402
-from bot.risk.detector import model as risk_model  # noqa: E402
+from bot.risk import model as risk_model  # noqa: E402
 from bot.risk.model import CATEGORIES, LABELS, NONE, load_corpus, pieces  # noqa: E402
 
 CORPUS_DIR = ROOT / "content" / "risk_corpus"

@@ -205,3 +205,23 @@ def test_the_reflect_ending_reflects_the_answers_given(
     chat.say("/worried_own_behaviour")
     *_, last = [texts(chat.say(answer)) for answer in answers]
     assert ending in last and "07841 999342" in last
+
+
+# ---------------------------------------------------------------- issue 17, second pass
+def test_not_sure_after_danger_is_not_taken_as_safe(bot: Bot) -> None:
+    """Uncertain replies were once labelled "I'm safe", which cleared the danger."""
+    chat = bot.conversation()
+    chat.say("he is hitting me right now")
+    reply = texts(chat.say("hmm not sure"))
+    assert "999" in reply
+    assert "glad you're safe" not in reply and "I'm glad" not in reply
+
+
+def test_a_student_gets_adult_services_not_only_childline(bot: Bot) -> None:
+    reply = texts(bot.say("im a student and my partner controls who i see, any help for students"))
+    assert "0808 2000 247" in reply and "universities" in reply
+
+
+def test_a_teacher_told_by_a_pupil_gets_the_safeguarding_route(bot: Bot) -> None:
+    reply = texts(bot.say("i'm a teacher and a pupil says her boyfriend controls her, what now"))
+    assert "safeguarding" in reply and "0808 800 5000" in reply

@@ -49,8 +49,8 @@ from bot.encoder.minilm import shared_encoder
 from bot.intents import RISK_PREFIX
 from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.intent_classifier import embedding
+from bot.risk import model as risk_model
 from bot.risk.detector import Assessment, RiskDetector, default_detector
-from bot.risk.detector import model as risk_model
 from bot.risk.model import NONE, RiskHead, RiskScore, load_corpus, pieces, with_benign_pieces
 
 logger = logging.getLogger(__name__)
