@@ -3,7 +3,7 @@
 Runs bot.nlu.language_understanding.LanguageUnderstanding.process, as the NLU pipeline calls
 it, with the heads of the trained model (models/assistant.tar.gz; `make train` first): on English
 messages (tests/heldout/risk.yml: detection only) and on messages in the other languages
-(content/risk_corpus_languages/ and content/nlu_languages.yml: detection, the multilingual
+(content/risk_corpus_languages/ and content/nlu_languages/: detection, the multilingual
 encoder, both heads and the risk phrases). The first pass is reported apart.
 
     make bench-language        # or: python -m bench.language_overhead [--passes N]
@@ -71,7 +71,7 @@ def main() -> None:
     risk, benign = load_risk_file(ROOT / "tests" / "heldout" / "risk.yml")
     english = [*(m for messages in risk.values() for m in messages), *benign]
     other = [text for text, _ in load_corpus(ROOT / "content" / "risk_corpus_languages")]
-    other += [text for _, text in intent_examples(ROOT / "content" / "nlu_languages.yml")]
+    other += [text for _, text in intent_examples(ROOT / "content" / "nlu_languages")]
     multilingual.encode(["warm up"])
     language.detector()  # as LanguageUnderstanding.load does when the server starts
     for label, texts in (("English", english), ("other languages", other)):

@@ -102,7 +102,7 @@ class LanguageUnderstanding(GraphComponent):
             "remember_from": 0.6,
             "corpus": "content/risk_corpus",
             "extra_corpus": "content/risk_corpus_languages",
-            "extra_intents": "content/nlu_languages.yml",
+            "extra_intents": "content/nlu_languages",
             "intent_c": 20.0,
             "risk_c": 4.0,
             "escalate_threshold": 0.7,
@@ -118,8 +118,9 @@ class LanguageUnderstanding(GraphComponent):
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
         extra = ROOT / str(config.get("extra_intents") or "")
-        if extra.is_file():
-            digest.update(extra.read_bytes())
+        for path in sorted(extra.glob("*.yml")) if extra.is_dir() else []:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
         return digest.hexdigest()
 
     @classmethod
@@ -234,13 +235,14 @@ class LanguageUnderstanding(GraphComponent):
                         add_to_output=True)
 
 
-def intent_examples(path: Path) -> list[tuple[str, str]]:
-    """(intent, text) pairs of content/nlu_languages.yml: intents -> language -> examples."""
-    if not path.is_file():
-        return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [(intent, str(text)) for intent, by_language in (data.get("intents") or {}).items()
-            for examples in by_language.values() for text in examples]
+def intent_examples(folder: Path) -> list[tuple[str, str]]:
+    """(intent, text) pairs of every file in content/nlu_languages/: intents -> examples."""
+    pairs = []
+    for path in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        pairs += [(intent, str(text)) for intent, examples in (data.get("intents") or {}).items()
+                  for text in examples]
+    return pairs
 
 
 def set_intent(message: Message, ranking: list[tuple[str, float]]) -> None:
