@@ -23,6 +23,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES_FILE = ROOT / "content" / "languages.yml"
 ENGLISH = "en"
+# The parse data's record of a message's language, the entity and the slot that remember it
+# (set by bot/nlu/language_understanding.py, read by bot/nlu/risk_override.py).
+LANGUAGE_KEY = "language"
 # How sure the detector must be to change the conversation's language, by message length in
 # words: one word says little ("ok" scores as Lithuanian), a sentence says a lot.
 SWITCH_CONFIDENCE = ((1, 0.8), (3, 0.6), (10_000, 0.5))

@@ -2,8 +2,8 @@
 
 Against a small REST endpoint on loopback that records each message: at a set rate the
 conversations together offer that many messages a second; a conversation never sends its next
-message before the last one is answered; and every
-message is counted, answered or not.
+message before the last one is answered; flat out, as many conversations are busy at once as
+the level allows; and every message is counted, answered or not.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Recorder:
         self.arrivals: list[float] = []
         self.in_flight: dict[str, int] = defaultdict(int)
         self.overlaps = 0
+        self.most_in_flight = 0  # messages being answered at once, all conversations
 
     async def webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -33,6 +34,7 @@ class Recorder:
         number = len(self.arrivals)
         self.in_flight[body["sender"]] += 1
         self.overlaps += self.in_flight[body["sender"]] > 1
+        self.most_in_flight = max(self.most_in_flight, sum(self.in_flight.values()))
         await asyncio.sleep(self.delay_s)
         self.in_flight[body["sender"]] -= 1
         if self.fail_every and number % self.fail_every == 0:
@@ -80,3 +82,6 @@ def test_flat_out_counts_every_message_and_every_error() -> None:
     assert result.errors == 8 * len(TURNS) // 5
     assert len(result.latencies_ms) == result.messages - result.errors
     assert recorder.overlaps == 0
+    # flat out, nothing waits on a schedule: every one of the 4 slots is busy at once
+    # (each answer takes 20 ms), and never a fifth
+    assert recorder.most_in_flight == 4

@@ -185,6 +185,24 @@ def test_no_count_under_5_is_ever_written(database: str) -> None:
     assert min(store.all().values()) >= counters.MIN_STORED_COUNT
 
 
+def test_counts_reach_the_database_while_the_server_runs(database: str) -> None:
+    """The writer thread writes on its own, so a process that dies loses one interval's
+    counts at most, not the day's."""
+    store = CounterStore(database)
+    broker = InsightsBroker(store, Tally(Vocabulary.from_domain_file(ROOT / "domain.yml")),
+                            flush_interval_s=0.05)
+    key = Key(counters.day_of(time.time()), "telegram", counters.ESCALATION, "self_harm")
+    try:
+        for n in range(counters.MIN_STORED_COUNT):
+            broker.publish(user_event(f"telegram-{n}", "risk_self_harm", "telegram"))
+        deadline = time.monotonic() + 10
+        while key not in store.all() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.all().get(key) == counters.MIN_STORED_COUNT  # before close() is called
+    finally:
+        asyncio.run(broker.close())
+
+
 def test_a_counted_server_still_answers_when_its_database_is_gone(
         trained_model: Path, action_server: str, tmp_path: Path) -> None:
     broker = "event_broker:\n  type: bot.insights.broker.InsightsBroker\n  flush_interval_s: 0.2\n"

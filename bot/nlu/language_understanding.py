@@ -43,7 +43,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import language
 from bot.encoder import multilingual
-from bot.nlu import risk_override
 from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.risk_override import RISK_KEY, RISK_PREFIX, UNCERTAIN, escalate, training_examples
 from bot.risk import languages as risk_languages
@@ -52,7 +51,6 @@ from bot.risk.model import CATEGORIES, NONE, load_corpus
 
 logger = logging.getLogger(__name__)
 
-LANGUAGE_KEY = risk_override.LANGUAGE_KEY  # the parse data's record and the entity's name
 CHANGE_LANGUAGE = "change_language"
 INTENT_HEAD = "intent_head"
 RISK_HEAD = "risk_head"
@@ -63,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def processed_language(message: Message) -> str:
     """The language a message was understood in ("en" unless this component said otherwise)."""
-    return (message.get(LANGUAGE_KEY) or {}).get("processed", language.ENGLISH)
+    return (message.get(language.LANGUAGE_KEY) or {}).get("processed", language.ENGLISH)
 
 
 @DefaultV1Recipe.register(
@@ -187,7 +185,7 @@ class LanguageUnderstanding(GraphComponent):
                 detection.language != language.ENGLISH
                 and detection.confidence >= self.config["process_from"]):
             processed = detection.language
-        message.set(LANGUAGE_KEY, {"detected": detection.language, "processed": processed},
+        message.set(language.LANGUAGE_KEY, {"detected": detection.language, "processed": processed},
                     add_to_output=True)
         if detection.asked or detection.clear:
             self.remember(message, text, detection.language)
@@ -207,7 +205,7 @@ class LanguageUnderstanding(GraphComponent):
 
     def remember(self, message: Message, text: str, code: str) -> None:
         """Adds the `language` entity, which the slot of the same name takes."""
-        entity = {"entity": LANGUAGE_KEY, "value": code, "start": 0, "end": len(text),
+        entity = {"entity": language.LANGUAGE_KEY, "value": code, "start": 0, "end": len(text),
                   "extractor": self.__class__.__name__}
         message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
 

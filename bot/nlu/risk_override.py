@@ -47,6 +47,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.encoder.minilm import shared_encoder
 from bot.intents import RISK_PREFIX
+from bot.language import ENGLISH, LANGUAGE_KEY
 from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.intent_classifier import embedding
 from bot.risk import model as risk_model
@@ -59,7 +60,6 @@ RISK_KEY = "risk"
 HIGH = "high"
 UNCERTAIN = "uncertain"
 HEAD_FILE = "risk_head.joblib"
-LANGUAGE_KEY = "language"  # set by bot/nlu/language_understanding.py, which runs before this
 ROOT = Path(__file__).resolve().parents[2]
 # Intents whose answer adds nothing after an escalation (greetings, yes/no, the menu, flows).
 NOT_WORTH_ADDING = frozenset({
@@ -253,7 +253,7 @@ class RiskOverride(GraphComponent):
 
 def understood_in_another_language(message: Message) -> bool:
     """Whether bot/nlu/language_understanding.py already decided this message's risk."""
-    return (message.get(LANGUAGE_KEY) or {}).get("processed", "en") != "en"
+    return (message.get(LANGUAGE_KEY) or {}).get("processed", ENGLISH) != ENGLISH
 
 
 def training_examples(config: dict[str, Any], data: TrainingData) -> list[tuple[str, str]]:

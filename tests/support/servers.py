@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import redis
+import yaml
 
 from tests.support import ROOT, sms
 from tools import launcher
@@ -26,9 +27,12 @@ REST_TOKEN = "test-rest-token"  # servers that need one (as deployed) are given 
 # except where a test sets them.
 NO_CLIENT_LIMITS = {"CLIENT_REQUESTS_PER_MINUTE": "1000000", "CLIENT_BURST": "1000000",
                     "CLIENT_IN_FLIGHT": "1000000", "SERVER_IN_FLIGHT": "1000000"}
-IN_MEMORY_STORE = ("tracker_store:\n"
-                   "  type: bot.stores.tracker_store.ForgettingInMemoryTrackerStore\n")
-LANGUAGE_NLG = "nlg:\n  type: bot.nlg.language_nlg.LanguageNLG\n"  # as endpoints.yml
+
+
+def shipped_endpoint(name: str) -> str:
+    """One section of endpoints.yml as shipped (the tracker store, the response generator)."""
+    shipped = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    return yaml.safe_dump({name: shipped[name]}, sort_keys=False)
 
 
 def start_rasa(
@@ -43,10 +47,9 @@ def start_rasa(
     """
     port = free_port()
     endpoints = tmp_dir / "endpoints.yml"
-    if "tracker_store:" not in endpoints_extra:  # endpoints.yml's in-memory store
-        endpoints_extra += IN_MEMORY_STORE
-    if "nlg:" not in endpoints_extra:  # endpoints.yml's response generator
-        endpoints_extra += LANGUAGE_NLG
+    for name in ("tracker_store", "nlg"):
+        if f"{name}:" not in endpoints_extra:
+            endpoints_extra += shipped_endpoint(name)
     endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n{endpoints_extra}',
                          encoding="utf-8")
     log = (tmp_dir / "server.log").open("wb")
