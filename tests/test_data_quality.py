@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,9 +11,13 @@ from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.validator import Validator
 
 from bot.nlg.language_nlg import variant_language
+from bot.nlu.language_understanding import intent_examples
+from bot.risk.model import load_corpus
 from tests.support import ROOT
+from tools.evaluation import load_risk_file
 
 MIN_EXAMPLES = 20
+SHORT = 3  # words: "thanks", "dzień dobry", "what's your name" are written alike by anyone
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +102,37 @@ def test_no_two_conditional_variants_of_a_response_can_match_at_once() -> None:
                            for c in second["condition"]):
                     overlaps.append(name)
     assert not overlaps, f"responses whose variants can both match: {overlaps}"
+
+
+def normalised(text: str) -> str:
+    return " ".join(str(text).lower().split())
+
+
+def messages_of(path: Path) -> set[str]:
+    """Every message of a held-out or development file: risk and benign, or each turn said."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if "risk" in data:
+        risk, benign = load_risk_file(path)
+        return {normalised(m) for m in [*benign, *(m for ms in risk.values() for m in ms)]}
+    return {normalised(turn["say"]) for case in data["cases"] for turn in case["turns"]}
+
+
+def test_no_held_out_or_development_message_is_trained_on(
+        importer: TrainingDataImporter) -> None:
+    """The held-out figures only mean something if no model saw those messages, and the
+    thresholds chosen on the development set only if it is not training data either.
+
+    Only short chit-chat ("thanks", "hi there") may be written alike on both sides.
+    """
+    corpus = {normalised(text) for folder in ("risk_corpus", "risk_corpus_languages")
+              for text, _ in load_corpus(ROOT / "content" / folder)}
+    examples = {normalised(m.get("text")) for m in importer.get_nlu_data().intent_examples}
+    examples |= {normalised(text) for _, text in
+                 intent_examples(ROOT / "content" / "nlu_languages")}
+    trained = {text for text in corpus | examples if len(text.split()) > SHORT}
+    files = [*sorted((ROOT / "tests" / "heldout").glob("*.yml")),
+             ROOT / "tests" / "data" / "risk_dev.yml"]
+    assert len(files) > 10  # risk and conversation sets, one of each kind per language
+    for path in files:
+        shared = messages_of(path) & trained
+        assert not shared, f"{path.name}: {sorted(shared)[:5]}"
