@@ -163,9 +163,11 @@ tune-risk: $(STAMP)
 
 # Every case of the held-out conversation set through the trained model and the action server:
 # the share answered with the right content and the share that hit the fallback, and every miss.
-CONVERSATIONS ?= tests/heldout/conversations.yml
+CONVERSATIONS ?= $(sort $(wildcard tests/heldout/conversations*.yml))
 eval-conversations: train
-	$(BIN)/python -m tools.evaluation conversations $(CONVERSATIONS)
+	@status=0; for file in $(CONVERSATIONS); do \
+	  echo "== $$file"; $(BIN)/python -m tools.evaluation conversations $$file || status=1; \
+	done; exit $$status
 
 # Issue 18: each language's held-out questions (tests/heldout/questions_<code>.yml), as above:
 # the right answer in the right language for at least 90% of the cases.

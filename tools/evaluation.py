@@ -384,6 +384,7 @@ class TurnResult:
     intent: str
     fallback: bool
     problems: list[str]
+    in_language: bool = True  # the reply is in the file's language (always, without one)
 
 
 @dataclass
@@ -391,6 +392,7 @@ class ConversationReport:
     """What a run over a conversation set found, case by case."""
 
     results: dict[str, list[TurnResult]] = field(default_factory=dict)
+    language: str | None = None  # a per-language file's code: replies must be in it
 
     @property
     def total(self) -> int:
@@ -406,6 +408,15 @@ class ConversationReport:
     def right_content_rate(self) -> float:
         return sum(self.passed(c) for c in self.results) / max(1, self.total)
 
+    def in_language(self, case_id: str) -> bool:
+        return all(turn.in_language for turn in self.results[case_id])
+
+    @property
+    def in_language_rate(self) -> float:
+        """Cases with the right content and every reply in the file's language."""
+        right = sum(self.passed(c) and self.in_language(c) for c in self.results)
+        return right / max(1, self.total)
+
     @property
     def fallback_rate(self) -> float:
         return sum(self.hit_fallback(c) for c in self.results) / max(1, self.total)
@@ -420,6 +431,7 @@ class ConversationReport:
     @property
     def meets_targets(self) -> bool:
         return (self.right_content_rate >= self.right_content_target
+                and self.in_language_rate >= self.right_content_target
                 and self.fallback_rate <= FALLBACK_TARGET)
 
 
@@ -447,20 +459,37 @@ def load_conversations(path: Path) -> list[dict]:
 ReplyFunction = Callable[[str, str], tuple[str, str]]  # (sender, text) -> (reply, intent)
 
 
-def evaluate_conversations(cases: list[dict], respond: ReplyFunction) -> ConversationReport:
-    """Runs every case on a fresh sender through `respond` and judges each turn."""
+def evaluate_conversations(cases: list[dict], respond: ReplyFunction,
+                           language: str | None = None) -> ConversationReport:
+    """Runs every case on a fresh sender through `respond` and judges each turn.
+
+    With `language` (a per-language file), each reply's language is judged too.
+    """
     import uuid
 
-    report = ConversationReport()
+    report = ConversationReport(language=language)
     for case in cases:
         sender = f"eval-{uuid.uuid4().hex}"
         turns = []
         for turn in case["turns"]:
             reply, intent = respond(sender, str(turn["say"]))
             fallback = intent == FALLBACK_INTENT or FALLBACK_MARKER in reply.lower()
-            turns.append(TurnResult(turn["say"], reply, intent, fallback, judge_turn(turn, reply)))
+            in_language = language is None or reply_language(reply) == language
+            turns.append(TurnResult(turn["say"], reply, intent, fallback, judge_turn(turn, reply),
+                                    in_language))
         report.results[str(case["id"])] = turns
     return report
+
+
+def reply_language(reply: str) -> str:
+    """The language a reply is written in, numbers and links aside.
+
+    Service names stay in English in every language; the detector still tells each translated
+    answer's language from the rest (tests/test_evaluation.py).
+    """
+    from bot import language
+
+    return language.detect(re.sub(r"https?://\S+|\S*\d\S*", " ", reply))[0]
 
 
 def model_responder(action_url: str, model_dir: Path = ROOT / "models") -> ReplyFunction:
@@ -503,8 +532,8 @@ def run_conversations(path: Path) -> ConversationReport:
     try:
         launcher.wait_until_up(f"http://127.0.0.1:{port}/health", process)
         respond = model_responder(f"http://127.0.0.1:{port}/webhook")
-        report = evaluate_conversations(load_conversations(path), respond)
-        if language_of_file(path):  # issue 18: the right answer in the right language
+        report = evaluate_conversations(load_conversations(path), respond, language_of_file(path))
+        if report.language:  # issue 18: the right answer in the right language
             report.right_content_target = LANGUAGE_RIGHT_CONTENT_TARGET
         return report
     finally:
@@ -514,12 +543,15 @@ def run_conversations(path: Path) -> ConversationReport:
 def print_conversations(report: ConversationReport) -> int:
     """Prints every miss, then the two shares; exit code 1 when it misses the targets."""
     for case_id, turns in report.results.items():
-        if report.passed(case_id) and not report.hit_fallback(case_id):
+        if (report.passed(case_id) and report.in_language(case_id)
+                and not report.hit_fallback(case_id)):
             continue
-        label = "MISS" if not report.passed(case_id) else "fallback (content right)"
+        label = ("MISS" if not report.passed(case_id) else
+                 "wrong language (content right)" if not report.in_language(case_id) else
+                 "fallback (content right)")
         print(f"{label}: {case_id}")
         for turn in turns:
-            mark = "  x" if turn.problems else "   "
+            mark = "  x" if turn.problems or not turn.in_language else "   "
             flag = " [FALLBACK]" if turn.fallback else ""
             print(f"{mark} > {turn.say}")
             print(f"      intent {turn.intent}{flag}; reply: "
@@ -530,6 +562,9 @@ def print_conversations(report: ConversationReport) -> int:
     fell = sum(report.hit_fallback(c) for c in report.results)
     print(f"right content: {report.right_content_rate:.1%}  ({right}/{report.total} cases, "
           f"target at least {report.right_content_target:.0%})")
+    if report.language:
+        print(f"right content in {report.language}: {report.in_language_rate:.1%}  (target at "
+              f"least {report.right_content_target:.0%}; service names stay in English)")
     print(f"hit the fallback: {report.fallback_rate:.1%}  ({fell}/{report.total} cases; "
           f"{report.turn_fallback_rate:.1%} of messages; target at most {FALLBACK_TARGET:.0%})")
     return 0 if report.meets_targets else 1

@@ -1,0 +1,41 @@
+"""The evaluation tool judges what it says it judges: for a per-language question set, the right
+content counts only in the person's language (issue 18's "right answer in the right language")."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.core.domain import Domain
+
+from bot.nlg.language_nlg import variant_language
+from tests.support import ROOT
+from tools.evaluation import evaluate_conversations, reply_language
+
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+def text_of(name: str, code: str) -> str:
+    """The web variant of a response in `code`, with no other condition than the language."""
+    return next(v["text"] for v in DOMAIN.responses[name]
+                if variant_language(v) == code and not v.get("channel")
+                and len(v.get("condition") or []) == (code != "en"))
+
+
+def test_every_answer_is_recognised_in_the_language_it_is_written_in() -> None:
+    """Service names stay in English inside translated answers; the judge must not be fooled."""
+    variants = [v for vs in DOMAIN.responses.values() for v in vs if v.get("text")]
+    wrong = [v["text"][:60] for v in variants if reply_language(v["text"]) != variant_language(v)]
+    assert len(variants) > 300 and not wrong
+
+
+@pytest.mark.parametrize("code", ["pl", "ro", "lt", "pt", "tr"])
+def test_an_english_answer_after_the_not_translated_note_is_right_content_in_the_wrong_language(
+        code: str) -> None:
+    english = f"{text_of('utter_not_translated', code)}\n{text_of('utter_ask_clares_law', 'en')}"
+    cases = [{"id": "clares-law", "turns": [{"say": "...", "any": ["Clare's Law"]}]},
+             {"id": "helplines", "turns": [{"say": "...", "any": ["0808 2000 247"]}]}]
+    replies = {"clares-law": english, "helplines": text_of("utter_ask_helplines", code)}
+    answers = iter(replies[case["id"]] for case in cases)
+    report = evaluate_conversations(cases, lambda sender, text: (next(answers), "x"), code)
+    assert report.right_content_rate == 1.0
+    assert report.in_language_rate == 0.5
+    assert not report.in_language("clares-law") and report.in_language("helplines")
