@@ -94,7 +94,8 @@ class LanguageUnderstanding(GraphComponent):
         for the detector to be sure of still sets the conversation's language.
         `escalate_threshold` / `check_in_threshold`: the cross-lingual risk head's P(risk)
         for the two tiers; `corpus` and `extra_corpus` (phrasings written in the other
-        languages) train it, `extra_intents` adds questions in them to the intent head.
+        languages) train it, `extra_intents` adds questions in them to the intent head and,
+        as benign, to the risk head.
         """
         return {
             "process_from": 0.5,
@@ -146,7 +147,8 @@ class LanguageUnderstanding(GraphComponent):
             if text and intent and not intent.startswith(RISK_PREFIX):
                 texts.append(text)
                 intents.append(intent)
-        for intent, text in intent_examples(ROOT / str(self.config["extra_intents"])):
+        written = intent_examples(ROOT / str(self.config["extra_intents"]))
+        for intent, text in written:
             texts.append(text)
             intents.append(intent)
         self.intents = multilingual.EmbeddingHead.fit(
@@ -155,6 +157,9 @@ class LanguageUnderstanding(GraphComponent):
         extra = ROOT / str(self.config["extra_corpus"])
         if extra.is_dir():
             examples += load_corpus(extra)
+        # as the English intent examples are: the campaign's questions, asked in the language,
+        # are what is not risk ("o meu ex segue-me para todo o lado" asks about stalking)
+        examples += [(text, NONE) for _, text in written]
         labels = [label for _, label in examples]
         self.risk = multilingual.EmbeddingHead.fit(
             multilingual.encode([text for text, _ in examples]), labels,
