@@ -94,8 +94,7 @@ class LanguageUnderstanding(GraphComponent):
         for the detector to be sure of still sets the conversation's language.
         `escalate_threshold` / `check_in_threshold`: the cross-lingual risk head's P(risk)
         for the two tiers; `corpus` and `extra_corpus` (phrasings written in the other
-        languages) train it, `extra_intents` adds questions in them to the intent head and,
-        as benign, to the risk head.
+        languages) train it, `extra_intents` adds questions in them to the intent head.
         """
         return {
             "process_from": 0.5,
@@ -147,8 +146,7 @@ class LanguageUnderstanding(GraphComponent):
             if text and intent and not intent.startswith(RISK_PREFIX):
                 texts.append(text)
                 intents.append(intent)
-        written = intent_examples(ROOT / str(self.config["extra_intents"]))
-        for intent, text in written:
+        for intent, text in intent_examples(ROOT / str(self.config["extra_intents"])):
             texts.append(text)
             intents.append(intent)
         self.intents = multilingual.EmbeddingHead.fit(
@@ -157,9 +155,6 @@ class LanguageUnderstanding(GraphComponent):
         extra = ROOT / str(self.config["extra_corpus"])
         if extra.is_dir():
             examples += load_corpus(extra)
-        # as the English intent examples are: the campaign's questions, asked in the language,
-        # are what is not risk ("o meu ex segue-me para todo o lado" asks about stalking)
-        examples += [(text, NONE) for _, text in written]
         labels = [label for _, label in examples]
         self.risk = multilingual.EmbeddingHead.fit(
             multilingual.encode([text for text, _ in examples]), labels,
