@@ -96,6 +96,7 @@ def test_each_language_has_a_risk_phrase_for_every_category(code: str) -> None:
     ("ro", "unde pot găsi ajutor"), ("lt", "kur gauti pagalbos"),
     ("pt", "o que é violação"), ("pt", "o que é estupro"), ("tr", "tecavüz nedir"),
     ("tr", "yardım hattı numarası nedir"), ("ro", "ce este violul"),
+    ("pt", "vou matar-me a estudar para os exames"), ("tr", "bu iş beni öldürecek"),
 ])
 def test_questions_and_asking_for_help_are_not_risk_phrases(code: str, text: str) -> None:
     assert default_patterns().match(text, code) is None

@@ -14,6 +14,10 @@ tests/data/risk_eval.yml) through the trained model's full NLU pipeline and prin
 category, overall recall, the false-escalation rate on benign messages, and every miss
 (targets: recall 1.00, false escalations at most 2%).
 
+`python -m tools.evaluation intents FILE` runs the questions of a development file in another
+language (tests/data/languages_dev/intents_<code>.yml) through the trained model and prints the
+share given the right intent, and every miss.
+
 `python -m tools.evaluation conversations FILE` (`make eval-conversations`) runs every case of a
 conversation set (format: tests/heldout/conversations.yml) through the trained model, in process,
 with the real action server, each case on a fresh sender, and prints the share of cases answered
@@ -296,6 +300,22 @@ def print_risk(path: Path, report: RiskReport, summary: bool = False) -> int:
     for text in report.benign_check_ins:
         print(f"  CHECK-IN ON BENIGN: {text}")
     return 0 if targets.met_by(report) else 1
+
+
+def print_intents(path: Path, reply_to: Callable[[str], Reply]) -> int:
+    """The share of a development file's questions (intent -> messages) given their intent.
+
+    Only for files that may be tuned on (tests/data/languages_dev/): every miss is printed.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cases = [(intent, str(text)) for intent, texts in data["intents"].items() for text in texts]
+    misses = [(intent, text, got) for intent, text in cases
+              if (got := reply_to(text).intent) != intent]
+    for intent, text, got in misses:
+        print(f"  MISSED ({intent}) -> {got}: {text}")
+    right = len(cases) - len(misses)
+    print(f"== {path}: right intent {right / max(1, len(cases)):.1%} ({right}/{len(cases)})")
+    return 0
 
 
 def risk_training_examples() -> list[tuple[str, str]]:
@@ -587,6 +607,8 @@ def main() -> int:
     tune.add_argument("file", type=Path, nargs="?", default=ROOT / "tests/data/risk_dev.yml")
     tune.add_argument("--false-escalations", type=float, default=FALSE_ESCALATION_TARGET)
     tune.add_argument("--flagged", type=float, default=0.07)
+    intents = commands.add_parser("intents", help="right intents of development questions")
+    intents.add_argument("files", type=Path, nargs="+")
     conversations = commands.add_parser(
         "conversations", help="right content and fallback shares of a conversation set")
     conversations.add_argument("file", type=Path)
@@ -601,6 +623,8 @@ def main() -> int:
     if args.command == "conversations":
         return print_conversations(run_conversations(args.file))
     reply_to = model_replies()
+    if args.command == "intents":
+        return max(print_intents(path, reply_to) for path in args.files)
     results = [print_risk(path, evaluate_risk(path, reply_to), args.summary)
                for path in args.files]
     return max(results)

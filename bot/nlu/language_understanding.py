@@ -86,7 +86,8 @@ class LanguageUnderstanding(GraphComponent):
         """The thresholds and the data the two heads are trained on.
 
         `english_sure`: the English classifier's confidence from which a message is taken as
-        English whatever the detector says. `process_from`: the detector confidence from which
+        English whatever the detector says, unless it is a sentence the detector gives another
+        language with at least `other_sure`. `process_from`: the detector confidence from which
         a message in another language is understood in it (below, as English).
         `remember_from`: the cross-lingual intent's confidence from which a message too short
         for the detector to be sure of still sets the conversation's language.
@@ -97,6 +98,7 @@ class LanguageUnderstanding(GraphComponent):
         return {
             "process_from": 0.5,
             "english_sure": 0.8,
+            "other_sure": 0.9,
             "remember_from": 0.6,
             "corpus": "content/risk_corpus",
             "extra_corpus": "content/risk_corpus_languages",
@@ -175,7 +177,8 @@ class LanguageUnderstanding(GraphComponent):
         """Sets the message's language record and entity; for another language, its intent."""
         detection = language.detect_message(text)
         english = float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-        if not detection.asked and english >= self.config["english_sure"]:
+        if (not detection.asked and english >= self.config["english_sure"]
+                and not self.sure_of_other_language(detection, text)):
             # "hiya", "okay", "stopncii": English the classifier knows, whatever lingua says;
             # a sentence of it brings the conversation back to English
             detection = language.Detection(language.ENGLISH, english,
@@ -202,6 +205,17 @@ class LanguageUnderstanding(GraphComponent):
             # "merhaba": one word, but the intent head knows it in this language
             self.remember(message, text, processed)
         self.assess_risk(message, text, processed, vector)
+
+    def sure_of_other_language(self, detection: language.Detection, text: str) -> bool:
+        """A sentence the detector is sure is in another language stays in it.
+
+        The English classifier is often sure of "out_of_scope" on a Portuguese or Turkish
+        sentence ("ele apertou-me a garganta ontem": 0.89), which took it as English and past
+        the language's risk phrases and head; its word is needed only for short messages.
+        """
+        return (detection.language != language.ENGLISH
+                and len(text.split()) >= ENGLISH_SENTENCE_WORDS
+                and detection.confidence >= self.config["other_sure"])
 
     def remember(self, message: Message, text: str, code: str) -> None:
         """Adds the `language` entity, which the slot of the same name takes."""
