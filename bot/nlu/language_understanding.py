@@ -93,8 +93,11 @@ class LanguageUnderstanding(GraphComponent):
         `remember_from`: the cross-lingual intent's confidence from which a message too short
         for the detector to be sure of still sets the conversation's language.
         `escalate_threshold` / `check_in_threshold`: the cross-lingual risk head's P(risk)
-        for the two tiers; `corpus` and `extra_corpus` (phrasings written in the other
-        languages) train it, `extra_intents` adds questions in them to the intent head.
+        for the two tiers; `language_thresholds` replaces them for a language whose own bars
+        were chosen on its development set (tests/data/languages_dev/, docs/languages.md):
+        the encoder does not cover every language, so one bar does not fit all.
+        `corpus` and `extra_corpus` (phrasings written in the other languages) train it,
+        `extra_intents` adds questions in them to the intent head.
         """
         return {
             "process_from": 0.5,
@@ -107,6 +110,7 @@ class LanguageUnderstanding(GraphComponent):
             "risk_c": 4.0,
             "escalate_threshold": 0.7,
             "check_in_threshold": 0.35,
+            "language_thresholds": {},
             "min_category_share": 0.5,
         }
 
@@ -221,18 +225,25 @@ class LanguageUnderstanding(GraphComponent):
         probabilities = self.risk.probabilities(vector)[0]
         none = self.risk.labels.index(NONE)
         risk = 1.0 - float(probabilities[none])
-        if risk < self.config["check_in_threshold"]:
+        escalate_at, check_in_at = self.thresholds(code)
+        if risk < check_in_at:
             return
         ranked = sorted(((float(probabilities[self.risk.labels.index(c)]), c)
                          for c in CATEGORIES if c in self.risk.labels), reverse=True)
         share, category = ranked[0]
         if share / max(risk, 1e-9) < self.config["min_category_share"]:
             category = "high_indicator"
-        if risk >= self.config["escalate_threshold"]:
+        if risk >= escalate_at:
             escalate(message, RISK_PREFIX + category, "model")
         else:
             message.set(RISK_KEY, {"category": category, "source": "model", "tier": UNCERTAIN},
                         add_to_output=True)
+
+    def thresholds(self, code: str) -> tuple[float, float]:
+        """The risk head's escalate and check-in bars for a language (its own, if chosen)."""
+        own = (self.config.get("language_thresholds") or {}).get(code) or {}
+        return (float(own.get("escalate_threshold", self.config["escalate_threshold"])),
+                float(own.get("check_in_threshold", self.config["check_in_threshold"])))
 
 
 def intent_examples(folder: Path) -> list[tuple[str, str]]:
