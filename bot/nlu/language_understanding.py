@@ -92,8 +92,10 @@ class LanguageUnderstanding(GraphComponent):
         `remember_from`: the cross-lingual intent's confidence from which a message too short
         for the detector to be sure of still sets the conversation's language.
         `escalate_threshold` / `check_in_threshold`: the cross-lingual risk head's P(risk)
-        for the two tiers; `corpus` and `extra_corpus` (phrasings written in the other
-        languages) train it, `extra_intents` adds questions in them to the intent head.
+        for the two tiers (one pair for every language: per-language bars were tried,
+        docs/languages.md).
+        `corpus` and `extra_corpus` (phrasings written in the other languages) train it,
+        `extra_intents` adds questions in them to the intent head.
         """
         return {
             "process_from": 0.5,
