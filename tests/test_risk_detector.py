@@ -182,10 +182,11 @@ def test_laughter_never_hides_strangling_a_child_or_a_crying_message(
 @pytest.mark.parametrize(
     ("text", "gated"),
     [
-        ("my mum is going to kill me if i'm late", True),
+        ("my mum will kill me if i'm late", True),
         ("i'll kill him if he wins again", True),
         ("he threatened to kill me", False),
         ("he strangled me last night", False),
+        ("they are going to kill us", False),  # danger now: the model missed it, never gated
         ("i want to kill myself", False),
     ],
 )
@@ -198,7 +199,7 @@ def test_hyperbole_prone_phrases_are_marked_for_the_model(
 
 
 def test_a_phrase_that_escalates_alone_outranks_a_gated_one(detector: RiskDetector):
-    match = detector.detect("she's going to kill me, she strangled me last week")
+    match = detector.detect("i'll kill him, he strangled me last week")
     assert match is not None
     assert (match.category, match.gated) == ("high_indicator", False)
 
@@ -225,11 +226,11 @@ def test_a_gated_phrase_escalates_when_the_model_sees_risk_and_checks_in_when_no
     detector: RiskDetector,
 ):
     bar = RiskOverride.get_default_config()["gated_escalate_threshold"]
-    text = "my sister's going to kill me, I broke her straighteners"
-    assert gated_tier(detector, text, bar) == ("high", "danger_now", "patterns")
-    assert gated_tier(detector, text, bar / 2) == ("uncertain", "danger_now", "patterns")
+    text = "my sister will kill me if I break her straighteners"
+    assert gated_tier(detector, text, bar) == ("high", "high_indicator", "patterns")
+    assert gated_tier(detector, text, bar / 2) == ("uncertain", "high_indicator", "patterns")
 
 
 def test_a_gated_phrase_escalates_without_a_model(detector: RiskDetector):
     """The detector stays a floor: with no trained head, every phrase escalates."""
-    assert gated_tier(detector, "he's going to kill me", 0.0, head=None)[0] == "high"
+    assert gated_tier(detector, "he says he will kill me", 0.0, head=None)[0] == "high"
