@@ -9,6 +9,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.risk_override import RiskOverride
 from bot.risk.detector import RiskDetector, default_detector
+from bot.risk.model import RiskScore
 from tests.support import ROOT
 from tools.evaluation import load_risk_file
 
@@ -176,3 +177,60 @@ def test_laughter_never_hides_strangling_a_child_or_a_crying_message(
     detector: RiskDetector, text: str, expected: str
 ):
     assert category(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "gated"),
+    [
+        ("my mum will kill me if i'm late", True),
+        ("i'll kill him if he wins again", True),
+        ("he threatened to kill me", False),
+        ("he strangled me last night", False),
+        ("they are going to kill us", False),  # danger now: the model missed it, never gated
+        ("i want to kill myself", False),
+    ],
+)
+def test_hyperbole_prone_phrases_are_marked_for_the_model(
+    detector: RiskDetector, text: str, gated: bool
+):
+    assessment = detector.assess(text)
+    assert assessment.match is not None
+    assert assessment.gated is gated
+
+
+def test_a_phrase_that_escalates_alone_outranks_a_gated_one(detector: RiskDetector):
+    match = detector.detect("i'll kill him, he strangled me last week")
+    assert match is not None
+    assert (match.category, match.gated) == ("high_indicator", False)
+
+
+def test_a_gated_phrase_must_be_one_of_its_categorys_phrases(tmp_path):
+    data = yaml.safe_load((ROOT / "content" / "risk_patterns.yml").read_text(encoding="utf-8"))
+    data["model_gated"] = {"danger_now": ["not a phrase of the category"]}
+    path = tmp_path / "patterns.yml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="model_gated"):
+        RiskDetector(path)
+
+
+def gated_tier(detector: RiskDetector, text: str, probability: float,
+               head: object | None = object()) -> tuple[str | None, str, str]:
+    """The tier of a message whose only match is gated, the model scoring `probability`."""
+    component = RiskOverride(RiskOverride.get_default_config(), None, None, detector, head)
+    assessment = detector.assess(text)
+    assert assessment.gated
+    return component.tier(assessment, RiskScore("none", probability), "nlu_fallback", 0.4)
+
+
+def test_a_gated_phrase_escalates_when_the_model_sees_risk_and_checks_in_when_not(
+    detector: RiskDetector,
+):
+    bar = RiskOverride.get_default_config()["gated_escalate_threshold"]
+    text = "my sister will kill me if I break her straighteners"
+    assert gated_tier(detector, text, bar) == ("high", "high_indicator", "patterns")
+    assert gated_tier(detector, text, bar / 2) == ("uncertain", "high_indicator", "patterns")
+
+
+def test_a_gated_phrase_escalates_without_a_model(detector: RiskDetector):
+    """The detector stays a floor: with no trained head, every phrase escalates."""
+    assert gated_tier(detector, "he says he will kill me", 0.0, head=None)[0] == "high"

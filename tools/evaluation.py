@@ -339,12 +339,27 @@ def risk_settings() -> dict:
     return {**RiskOverride.get_default_config(), **entry}
 
 
+@dataclass(frozen=True)
+class Row:
+    """One development message as the thresholds see it.
+
+    The model's risk probability, what the detector found ("plain": a phrase that escalates
+    alone, "gated": only a hyperbole-prone one, "": none) and whether a guard recognised it.
+    """
+
+    probability: float
+    phrase: str
+    cleared: bool
+
+
 def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
     """Chooses the escalate and check-in thresholds on a development file.
 
     Escalate: the lowest threshold keeping false escalations (detector included) at or under
     `false_escalations`; check in: the lowest keeping benign messages escalated or checked in at
-    or under `flagged`. Prints both and what they give on the file.
+    or under `flagged`. A hyperbole-prone (gated) phrase counts as escalated when the model
+    scores it at `gated_escalate_threshold` (config.yml) or more, else as checked in. Prints the
+    thresholds and what they give on the file.
     """
     import numpy as np
 
@@ -362,29 +377,35 @@ def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
     detector = default_detector()
     risk, benign = load_risk_file(dev)
     cleared_bar = float(settings["cleared_escalate_threshold"])
+    gated_bar = float(settings["gated_escalate_threshold"])
 
-    def scored(text: str) -> tuple[float, bool, bool]:
+    def scored(text: str) -> Row:
         assessment = detector.assess(text)
-        return (head.score(pieces(text), encode).probability, bool(assessment.match),
-                assessment.cleared)
+        phrase = "gated" if assessment.gated else "plain" if assessment.match else ""
+        return Row(head.score(pieces(text), encode).probability, phrase, assessment.cleared)
 
     rows = {c: [scored(t) for t in messages] for c, messages in risk.items()}
     benign_rows = [scored(t) for t in benign]
 
-    def escalates(row: tuple[float, bool, bool], at: float) -> bool:
-        probability, matched, cleared = row
-        return matched or probability >= (max(at, cleared_bar) if cleared else at)
+    def escalates(row: Row, at: float) -> bool:
+        return (row.phrase == "plain" or (row.phrase == "gated" and row.probability >= gated_bar)
+                or row.probability >= (max(at, cleared_bar) if row.cleared else at))
 
     grid = [round(x, 2) for x in np.arange(0.05, 1.0, 0.01)]
     high = next((t for t in grid if np.mean([escalates(r, t) for r in benign_rows])
                  <= false_escalations), 1.0)
-    def flagged_at(row: tuple[float, bool, bool], at: float) -> bool:
-        """Escalated or checked in (a cleared message needs the escalate bar for a check-in)."""
-        return escalates(row, high) or row[0] >= (high if row[2] else at)
+    def flagged_at(row: Row, at: float) -> bool:
+        """Escalated or checked in (a cleared message needs the escalate bar for a check-in).
+
+        A gated phrase the model did not confirm is always checked in.
+        """
+        return escalates(row, high) or row.phrase == "gated" or row.probability >= (
+            high if row.cleared else at)
 
     low = next((t for t in grid if np.mean([flagged_at(r, t) for r in benign_rows])
                 <= flagged), high)
-    print(f"escalate_threshold: {high}   check_in_threshold: {min(low, high)}")
+    print(f"escalate_threshold: {high}   check_in_threshold: {min(low, high)}"
+          f"   (gated phrases escalate from {gated_bar})")
     for category in CATEGORIES:
         got = rows.get(category, [])
         print(f"  {category:16s} escalated {np.mean([escalates(r, high) for r in got]):.3f}"
@@ -392,6 +413,11 @@ def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
     checked_in = [not escalates(r, high) and flagged_at(r, low) for r in benign_rows]
     print(f"  benign escalated {np.mean([escalates(r, high) for r in benign_rows]):.3f}, "
           f"checked in {np.mean(checked_in):.3f}")
+    for kind, kind_rows in (("risk", [r for got in rows.values() for r in got]),
+                            ("benign", benign_rows)):
+        gated = [r for r in kind_rows if r.phrase == "gated"]
+        print(f"  {kind} messages whose only phrase is gated: {len(gated)}, escalated "
+              f"{sum(escalates(r, high) for r in gated)}, the rest checked in")
     return 0
 
 

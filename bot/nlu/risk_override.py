@@ -1,7 +1,9 @@
 """The Rasa NLU component that decides, last in the pipeline, whether a message shows risk.
 
 Three signals, so escalation never rests on one model (../shared/design.md, decision 2):
-- the deterministic detector (bot/risk/detector.py): a matched risk phrase escalates at once;
+- the deterministic detector (bot/risk/detector.py): a matched risk phrase escalates at once,
+  except a phrase people also use as hyperbole ("my mum will kill me"): the model must see some
+  risk in the message for it to escalate, else it gets the safety check-in (never nothing);
 - the semantic risk model (bot/risk/model.py), trained here on `content/risk_corpus/` plus the
   intent examples (risk intents as their category, every other intent as "none"), scored on
   each sentence of the message;
@@ -96,7 +98,9 @@ class RiskOverride(GraphComponent):
         `escalate_threshold` / `check_in_threshold`: the model's risk probability from which a
         message escalates / gets the safety check-in. `cleared_escalate_threshold`: the higher
         bar for a message the detector's guards recognised as an idiom, negation, awareness
-        question or past event. `also_min_confidence`: how sure the classifier must be of a
+        question or past event. `gated_escalate_threshold`: the model's risk probability from
+        which a hyperbole-prone phrase (the patterns' `model_gated`) escalates; under it, the
+        phrase gets the check-in. `also_min_confidence`: how sure the classifier must be of a
         second question in an escalated message to answer it too.
         """
         return {
@@ -108,6 +112,7 @@ class RiskOverride(GraphComponent):
             "escalate_threshold": 0.8,
             "check_in_threshold": 0.5,
             "cleared_escalate_threshold": 0.97,
+            "gated_escalate_threshold": 0.19,
             "also_min_confidence": 0.5,
             "min_category_share": 0.5,
             "from_me_min_share": 0.8,
@@ -170,8 +175,10 @@ class RiskOverride(GraphComponent):
             text = message.get(TEXT)
             if text and not understood_in_another_language(message):
                 assessment = self.detector.assess(text)
-                # A matched phrase escalates whatever the model says: no need to ask it.
-                score = RiskScore(NONE, 0.0) if assessment.match else self.score(text, message)
+                # A matched phrase escalates whatever the model says: no need to ask it, unless
+                # the phrase is hyperbole-prone (gated).
+                score = RiskScore(NONE, 0.0) if assessment.match and not assessment.gated \
+                    else self.score(text, message)
                 self.apply(message, assessment, score)
         return messages
 
@@ -188,9 +195,15 @@ class RiskOverride(GraphComponent):
 
     def tier(self, assessment: Assessment, score: RiskScore,
              classifier_intent: str, classifier_confidence: float) -> tuple[str | None, str, str]:
-        """(tier, category, source) for one message; tier None means no risk."""
-        if assessment.match:
-            return HIGH, assessment.match.category, "patterns"
+        """(tier, category, source) for one message; tier None means no risk.
+
+        A gated phrase escalates when the model sees some risk too, or when there is no model
+        (the detector stays a floor that needs none); otherwise it gets the check-in below.
+        """
+        match = assessment.match
+        if match and (not match.gated or self.head is None
+                      or score.probability >= self.config["gated_escalate_threshold"]):
+            return HIGH, match.category, "patterns"
         escalate_at = self.config["cleared_escalate_threshold" if assessment.cleared
                                   else "escalate_threshold"]
         if score.probability >= escalate_at:
@@ -198,6 +211,8 @@ class RiskOverride(GraphComponent):
         if (classifier_intent.startswith(RISK_PREFIX) and not assessment.cleared
                 and classifier_confidence >= self.config["classifier_min_confidence"]):
             return HIGH, classifier_intent.removeprefix(RISK_PREFIX), "classifier"
+        if match:
+            return UNCERTAIN, match.category, "patterns"
         # A recognised idiom, negation, question or past event needs the escalate bar for a
         # check-in too: "is strangling a crime?" deserves its answer, not "are you safe?".
         check_in_at = self.config["escalate_threshold" if assessment.cleared

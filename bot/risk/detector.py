@@ -7,6 +7,11 @@ download), and matches the phrases in content/risk_patterns.yml. Guards drop mat
 ago") drop matches of the categories that are about danger now. When several categories match,
 the most urgent wins.
 
+Some phrases are as often hyperbole as danger ("my mum's going to kill me if I'm late"): those
+listed under `model_gated` in the patterns file come back marked `gated`, and the NLU component
+lets the semantic model choose between escalating and a safety check-in for them. Every other
+phrase escalates on its own, with no model.
+
 Two choices keep it well under a millisecond a message (`make bench-risk` measures it):
 - Misspellings are matched with spaCy's FUZZY rule (one edit from 5 letters, two from 8), applied
   once per distinct word while normalising rather than as FUZZY tokens in the Matcher, which
@@ -96,6 +101,11 @@ class Assessment:
     match: RiskMatch | None
     cleared: bool
 
+    @property
+    def gated(self) -> bool:
+        """Whether the only risk found is a hyperbole-prone phrase the model must confirm."""
+        return self.match is not None and self.match.gated
+
 
 @dataclass(frozen=True)
 class RiskMatch:
@@ -103,6 +113,7 @@ class RiskMatch:
 
     category: str
     phrase: str
+    gated: bool = False  # a phrase people also use as hyperbole (content/risk_patterns.yml)
 
     @property
     def intent(self) -> str:
@@ -140,6 +151,14 @@ class RiskDetector:
         self.past_categories = frozenset(data["past"]["categories"])
         self.joke_categories = frozenset(data["jokes"]["categories"])
         self.joke_markers = frozenset(data["jokes"]["markers"])
+        self.gated = frozenset(
+            (category, phrase)
+            for category, phrases in (data.get("model_gated") or {}).items()
+            for phrase in phrases
+        )
+        unknown = self.gated - {phrase for phrase in self.phrases.values()}
+        if unknown:
+            raise ValueError(f"model_gated phrases not among the categories' phrases: {unknown}")
         # Sorted: a misspelling as close to two phrase words ("sleeping": "bleeding", "slapping")
         # must be read the same way in every process, whatever the string hash seed.
         for word in sorted(self.vocabulary):
@@ -222,7 +241,8 @@ class RiskDetector:
     def assess(self, text: str) -> Assessment:
         """The most urgent risk in `text` (or None), and whether anything cleared it."""
         found, cleared = self._find(text)
-        match = min(found, key=lambda m: PRIORITY.index(m.category)) if found else None
+        # A phrase that escalates on its own outranks a gated one of a more urgent category.
+        match = min(found, key=lambda m: (m.gated, PRIORITY.index(m.category))) if found else None
         return Assessment(match, cleared)
 
     def detect(self, text: str) -> RiskMatch | None:
@@ -256,7 +276,7 @@ class RiskDetector:
                 continue
             if category in self.joke_categories and joking:
                 continue
-            results.append(RiskMatch(category, phrase))
+            results.append(RiskMatch(category, phrase, (category, phrase) in self.gated))
         return results, bool(guards or past_clauses or joking)
 
     def is_joking(self, text: str, normalised: str) -> bool:
