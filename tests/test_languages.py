@@ -31,6 +31,9 @@ MUST_TRANSLATE = [
     "utter_language_changed", "utter_not_translated", "utter_ask_what_is_abuse",
     "utter_ask_coercive_control", "utter_ask_helplines", "utter_ask_how_to_report",
     "utter_ask_help_friend",
+    "utter_ask_clares_law",
+    "utter_ask_local_services",
+    "utter_ask_change_project",
 ]
 
 
