@@ -34,6 +34,10 @@ MUST_TRANSLATE = [
     "utter_ask_clares_law",
     "utter_ask_local_services",
     "utter_ask_change_project",
+    "utter_ask_reflect",
+    "utter_own_behaviour_help",
+    "utter_ask_silent_call",
+    "utter_ask_consent",
 ]
 
 
