@@ -38,6 +38,9 @@ MUST_TRANSLATE = [
     "utter_own_behaviour_help",
     "utter_ask_silent_call",
     "utter_ask_consent",
+    "utter_ask_deepfakes",
+    "utter_ask_image_abuse",
+    "utter_images_under_18",
 ]
 
 
