@@ -41,6 +41,11 @@ MUST_TRANSLATE = [
     "utter_ask_deepfakes",
     "utter_ask_image_abuse",
     "utter_images_under_18",
+    "utter_ask_refuge",
+    "utter_ask_stalking",
+    "utter_ask_signs_of_abuse",
+    "utter_ask_male_victims",
+    "utter_ask_children",
 ]
 
 
@@ -177,10 +182,10 @@ def test_the_answer_is_in_the_conversations_language_and_for_who_is_asking() -> 
 
 
 def test_an_answer_not_translated_yet_says_so_in_the_language_with_999_and_the_helpline():
-    reply = nlg_reply("utter_ask_stalking", {"language": "lt"})
+    reply = nlg_reply("utter_ask_pets", {"language": "lt"})
     note, english = reply.split("\n\n", 1)
     assert "angliškai" in note and "999" in note and "0808 2000 247" in note
-    assert english == nlg_reply("utter_ask_stalking", {})
+    assert english == nlg_reply("utter_ask_pets", {})
 
 
 # ------------------------------------------------------------------------------- UCS-2 SMS
