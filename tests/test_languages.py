@@ -46,6 +46,9 @@ MUST_TRANSLATE = [
     "utter_ask_signs_of_abuse",
     "utter_ask_male_victims",
     "utter_ask_children",
+    "utter_ask_immigration",
+    "utter_ask_protection_orders",
+    "utter_ask_police_orders",
 ]
 
 
