@@ -49,6 +49,9 @@ MUST_TRANSLATE = [
     "utter_ask_immigration",
     "utter_ask_protection_orders",
     "utter_ask_police_orders",
+    "utter_ask_safety_plan",
+    "utter_ask_tech_abuse",
+    "utter_ask_sexual_assault_support",
 ]
 
 
