@@ -52,6 +52,9 @@ MUST_TRANSLATE = [
     "utter_ask_safety_plan",
     "utter_ask_tech_abuse",
     "utter_ask_sexual_assault_support",
+    "utter_ask_older_people",
+    "utter_ask_lgbt",
+    "utter_ask_not_physical",
 ]
 
 
