@@ -55,6 +55,7 @@ MUST_TRANSLATE = [
     "utter_ask_older_people",
     "utter_ask_lgbt",
     "utter_ask_not_physical",
+    "utter_ask_what_happens_report",
 ]
 
 
