@@ -56,6 +56,7 @@ MUST_TRANSLATE = [
     "utter_ask_lgbt",
     "utter_ask_not_physical",
     "utter_ask_what_happens_report",
+    "utter_ask_cover_tracks",
 ]
 
 
