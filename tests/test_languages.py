@@ -57,6 +57,8 @@ MUST_TRANSLATE = [
     "utter_ask_not_physical",
     "utter_ask_what_happens_report",
     "utter_ask_cover_tracks",
+    "utter_about_assistant",
+    "utter_out_of_scope",
 ]
 
 
