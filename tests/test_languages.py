@@ -31,6 +31,34 @@ MUST_TRANSLATE = [
     "utter_language_changed", "utter_not_translated", "utter_ask_what_is_abuse",
     "utter_ask_coercive_control", "utter_ask_helplines", "utter_ask_how_to_report",
     "utter_ask_help_friend",
+    "utter_ask_clares_law",
+    "utter_ask_local_services",
+    "utter_ask_change_project",
+    "utter_ask_reflect",
+    "utter_own_behaviour_help",
+    "utter_ask_silent_call",
+    "utter_ask_consent",
+    "utter_ask_deepfakes",
+    "utter_ask_image_abuse",
+    "utter_images_under_18",
+    "utter_ask_refuge",
+    "utter_ask_stalking",
+    "utter_ask_signs_of_abuse",
+    "utter_ask_male_victims",
+    "utter_ask_children",
+    "utter_ask_immigration",
+    "utter_ask_protection_orders",
+    "utter_ask_police_orders",
+    "utter_ask_safety_plan",
+    "utter_ask_tech_abuse",
+    "utter_ask_sexual_assault_support",
+    "utter_ask_older_people",
+    "utter_ask_lgbt",
+    "utter_ask_not_physical",
+    "utter_ask_what_happens_report",
+    "utter_ask_cover_tracks",
+    "utter_about_assistant",
+    "utter_out_of_scope",
 ]
 
 
@@ -168,10 +196,10 @@ def test_the_answer_is_in_the_conversations_language_and_for_who_is_asking() -> 
 
 
 def test_an_answer_not_translated_yet_says_so_in_the_language_with_999_and_the_helpline():
-    reply = nlg_reply("utter_ask_stalking", {"language": "lt"})
+    reply = nlg_reply("utter_ask_pets", {"language": "lt"})
     note, english = reply.split("\n\n", 1)
     assert "angliškai" in note and "999" in note and "0808 2000 247" in note
-    assert english == nlg_reply("utter_ask_stalking", {})
+    assert english == nlg_reply("utter_ask_pets", {})
 
 
 # ------------------------------------------------------------------------------- UCS-2 SMS
