@@ -258,10 +258,24 @@ def test_a_translated_answer_by_sms_gives_every_number_before_more(code: str) ->
         for variant in sms:
             reply = format_reply([variant])
             assert all(gsm7.encoded_length(p) <= gsm7.single_limit(p) for p in reply.parts)
-            sent = " ".join(reply.parts)
-            held_back = [n for n in NUMBER.findall(variant["text"])
-                         if n not in sent and n not in ("16", "24")]
+            held_back = [n for n in NUMBER.findall(variant["text"])  # whole, in one text
+                         if not any(n in part for part in reply.parts) and n not in ("16", "24")]
             assert not held_back, (name, code, held_back)
+
+
+def test_a_sentence_starting_with_a_capital_of_another_alphabet_is_a_place_to_cut() -> None:
+    """Before, only A-Z started a sentence: Turkish text ran on and was cut between words."""
+    first = "Yardım için her zaman arayabilirsiniz ve konuşabilirsiniz."
+    reply = format_reply([{"text": f"{first} Şiddet suçtur: 0808 2000 247 numarasını arayın."}])
+    assert reply.parts[0] == first
+    assert "0808 2000 247" in reply.parts[1]
+
+
+def test_a_phone_number_is_never_cut_across_two_texts() -> None:
+    text = "Bu mesaj çok uzun bir cümle ve içinde bir numara var ki bölünmesin 0808 2000 247 lütfen"
+    reply = format_reply([{"text": text}])
+    assert len(reply.parts) == 2
+    assert any("0808 2000 247" in part for part in reply.parts)
 
 
 def test_translated_options_longer_than_a_ucs2_part_are_sent_whole_in_parts_of_their_own():

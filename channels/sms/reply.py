@@ -29,7 +29,9 @@ REPLACEMENTS = {
     "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
     "\u2026": "...", "\u2022": "-", "\u00a0": " ", "\u2192": "->",
 }
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(-])")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+SENTENCE_OPENERS = "0123456789\"'(-"  # besides a capital letter of any alphabet ("Ş", "Ö")
+DIGITS = re.compile(r"^\d+[.,;:]?$")
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,24 @@ class Piece:
     new_line: bool
 
 
+def _sentences(line: str) -> list[str]:
+    """The sentences of a line: a stop followed by a capital letter, digit or quote starts one."""
+    sentences: list[str] = []
+    for chunk in (c.strip() for c in SENTENCE_END.split(line.strip())):
+        if not chunk:
+            continue
+        if sentences and not (chunk[0].isupper() or chunk[0] in SENTENCE_OPENERS):
+            sentences[-1] += " " + chunk  # "e.g. the", "approx. 3": not a new sentence
+        else:
+            sentences.append(chunk)
+    return sentences
+
+
 def _pieces(text: str) -> list[Piece]:
     """The places a message may be cut: lines first, then sentences within a line."""
     pieces = []
     for line in text.splitlines():
-        sentences = [s.strip() for s in SENTENCE_END.split(line.strip()) if s.strip()]
-        pieces.extend(Piece(s, new_line=(n == 0)) for n, s in enumerate(sentences))
+        pieces.extend(Piece(s, new_line=(n == 0)) for n, s in enumerate(_sentences(line)))
     return pieces
 
 
@@ -83,11 +97,19 @@ def _join(pieces: list[Piece]) -> str:
 
 
 def _words_fitting(piece: Piece, room: int) -> tuple[Piece, Piece]:
-    """The longest run of whole words of `piece` that fits `room`, and what is left."""
+    """The longest run of whole words of `piece` that fits `room`, and what is left.
+
+    A phone number's groups ("0808 2000 247") stay together unless the number alone is too long.
+    """
     words = piece.text.split(" ")
     count = 1
     while count < len(words) and gsm7.encoded_length(" ".join(words[: count + 1])) <= room:
         count += 1
+    cut = count
+    while 1 < cut < len(words) and DIGITS.match(words[cut - 1]) and DIGITS.match(words[cut]):
+        cut -= 1
+    if cut > 1 or not DIGITS.match(words[0]):
+        count = cut
     return (Piece(" ".join(words[:count]), piece.new_line),
             Piece(" ".join(words[count:]), new_line=False))
 
