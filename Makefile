@@ -57,7 +57,7 @@ help:
 	@echo "make eval [SEED=n]  5-fold NLU cross-validation on fixed folds (intent macro-F1) into results/"
 	@echo "make eval-risk [FILE=...]  risk tiers through the trained model: training-derived and held-out files"
 	@echo "make tune-risk    choose the risk model's thresholds on tests/data/risk_dev.yml"
-	@echo "make eval-conversations [CONVERSATIONS=...]  held-out conversations: right content, fallback"
+	@echo "make eval-conversations [CONVERSATIONS=...] [SUMMARY=1]  held-out conversations: right content, fallback"
 	@echo "make eval-languages [QUESTIONS=...]  each language's held-out questions (issue 18)"
 	@echo "make bench-language  the language step's time per message (issue 18)"
 	@echo "make bench-risk   the risk component's time per message (detector and model)"
@@ -162,11 +162,12 @@ tune-risk: $(STAMP)
 	$(BIN)/python -m tools.evaluation tune-risk tests/data/risk_dev.yml
 
 # Every case of the held-out conversation set through the trained model and the action server:
-# the share answered with the right content and the share that hit the fallback, and every miss.
+# the share answered with the right content and the share that hit the fallback, and every miss
+# (SUMMARY=1: the shares only, for a held-out file whose messages the tuner must not see).
 CONVERSATIONS ?= $(sort $(wildcard tests/heldout/conversations*.yml))
 eval-conversations: train
 	@status=0; for file in $(CONVERSATIONS); do \
-	  echo "== $$file"; $(BIN)/python -m tools.evaluation conversations $$file || status=1; \
+	  echo "== $$file"; $(BIN)/python -m tools.evaluation conversations $(if $(SUMMARY),--summary) $$file || status=1; \
 	done; exit $$status
 
 # Issue 18: each language's held-out questions (tests/heldout/questions_<code>.yml), as above:

@@ -1,5 +1,6 @@
 """The evaluation tool judges what it says it judges: for a per-language question set, the right
-content counts only in the person's language (issue 18's "right answer in the right language")."""
+content counts only in the person's language (issue 18's "right answer in the right language");
+a held-out file's summary shows its figures, never its messages."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rasa.shared.core.domain import Domain
 
 from bot.nlg.language_nlg import variant_language
 from tests.support import ROOT
-from tools.evaluation import evaluate_conversations, reply_language
+from tools.evaluation import evaluate_conversations, print_conversations, reply_language
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
@@ -39,3 +40,17 @@ def test_an_english_answer_after_the_not_translated_note_is_right_content_in_the
     assert report.right_content_rate == 1.0
     assert report.in_language_rate == 0.5
     assert not report.in_language("clares-law") and report.in_language("helplines")
+
+
+@pytest.mark.parametrize("summary", [False, True])
+def test_a_summary_gives_the_shares_without_the_messages_missed(
+        summary: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    cases = [{"id": "hidden-case", "turns": [{"say": "a held-out message", "any": ["999"]}]},
+             {"id": "answered", "turns": [{"say": "another message", "any": ["101"]}]}]
+    replies = iter(["Sorry, I didn't understand that.", "Call 101."])
+    report = evaluate_conversations(cases, lambda sender, text: (next(replies), "x"))
+    assert print_conversations(report, summary) == 1  # 50% right misses the 95% target
+    shown = capsys.readouterr().out
+    assert "right content: 50.0%" in shown and "hit the fallback: 50.0%" in shown
+    assert ("a held-out message" in shown) is not summary
+    assert ("hidden-case" in shown) is not summary
