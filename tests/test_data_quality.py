@@ -14,7 +14,7 @@ from bot.nlg.language_nlg import variant_language
 from bot.nlu.language_understanding import intent_examples
 from bot.risk.model import load_corpus
 from tests.support import ROOT
-from tools.evaluation import load_risk_file
+from tools.evaluation import load_conversations, load_risk_file
 
 MIN_EXAMPLES = 20
 SHORT = 3  # words: "thanks", "dzień dobry", "what's your name" are written alike by anyone
@@ -109,12 +109,15 @@ def normalised(text: str) -> str:
 
 
 def messages_of(path: Path) -> set[str]:
-    """Every message of a held-out or development file: risk and benign, or each turn said."""
+    """Every message of a held-out or development file: risk and benign, intent questions, or
+    each turn said."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if "risk" in data:
         risk, benign = load_risk_file(path)
         return {normalised(m) for m in [*benign, *(m for ms in risk.values() for m in ms)]}
-    return {normalised(turn["say"]) for case in data["cases"] for turn in case["turns"]}
+    if "intents" in data:
+        return {normalised(m) for ms in data["intents"].values() for m in ms}
+    return {normalised(turn["say"]) for case in load_conversations(path) for turn in case["turns"]}
 
 
 def test_no_held_out_or_development_message_is_trained_on(
@@ -131,8 +134,9 @@ def test_no_held_out_or_development_message_is_trained_on(
                  intent_examples(ROOT / "content" / "nlu_languages")}
     trained = {text for text in corpus | examples if len(text.split()) > SHORT}
     files = [*sorted((ROOT / "tests" / "heldout").glob("*.yml")),
-             ROOT / "tests" / "data" / "risk_dev.yml"]
-    assert len(files) > 10  # risk and conversation sets, one of each kind per language
+             *sorted((ROOT / "tests" / "data").glob("*_dev.yml")),
+             *sorted((ROOT / "tests" / "data" / "languages_dev").glob("*.yml"))]
+    assert len(files) > 25  # risk and conversation sets, one of each kind per language
     for path in files:
         shared = messages_of(path) & trained
         assert not shared, f"{path.name}: {sorted(shared)[:5]}"
