@@ -37,7 +37,7 @@ AXE := node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install system-deps browser-deps test-deps lock train run shell test test-unit \
-	test-integration test-e2e lint validate test-stories eval eval-risk tune-risk eval-conversations eval-languages bench-risk bench-language bench report sms-preview telegram-webhook telegram-poll clean
+	test-integration test-e2e lint validate test-stories eval eval-risk tune-risk eval-conversations eval-languages eval-intents bench-risk bench-language bench report sms-preview telegram-webhook telegram-poll clean
 
 help:
 	@echo "make run          start the assistant (action server :5055, Rasa :5005)"
@@ -59,6 +59,7 @@ help:
 	@echo "make tune-risk    choose the risk model's thresholds on tests/data/risk_dev.yml"
 	@echo "make eval-conversations [CONVERSATIONS=...] [SUMMARY=1]  held-out conversations: right content, fallback"
 	@echo "make eval-languages [QUESTIONS=...]  each language's held-out questions (issue 18)"
+	@echo "make eval-intents [INTENT_FILES=...]  other languages' development questions: right intent"
 	@echo "make bench-language  the language step's time per message (issue 18)"
 	@echo "make bench-risk   the risk component's time per message (detector and model)"
 	@echo "make bench        load test against Rasa's stock configuration, then the flood (about 30 minutes)"
@@ -177,6 +178,12 @@ eval-languages: train
 	@status=0; for file in $(QUESTIONS); do \
 	  echo "== $$file"; $(BIN)/python -m tools.evaluation conversations $$file || status=1; \
 	done; exit $$status
+
+# Issue 18: the development questions of each language (tests/data/languages_dev/intents_*.yml),
+# the share given the right intent and every miss; these files may be tuned on.
+INTENT_FILES ?= $(sort $(wildcard tests/data/languages_dev/intents_*.yml))
+eval-intents: train
+	$(BIN)/python -m tools.evaluation intents $(INTENT_FILES)
 
 bench-risk: train
 	$(BIN)/python -m bench.risk_overhead

@@ -4,12 +4,21 @@ a held-out file's summary shows its figures, never its messages."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from rasa.shared.core.domain import Domain
 
 from bot.nlg.language_nlg import variant_language
 from tests.support import ROOT
-from tools.evaluation import evaluate_conversations, print_conversations, reply_language
+from tools.evaluation import (
+    Reply,
+    evaluate_conversations,
+    print_conversations,
+    print_intents,
+    reply_language,
+)
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
@@ -54,3 +63,16 @@ def test_a_summary_gives_the_shares_without_the_messages_missed(
     assert "right content: 50.0%" in shown and "hit the fallback: 50.0%" in shown
     assert ("a held-out message" in shown) is not summary
     assert ("hidden-case" in shown) is not summary
+
+
+def test_a_development_file_of_intents_counts_and_shows_each_question_given_another_intent(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "intents_pl.yml"
+    path.write_text(yaml.safe_dump({"language": "pl", "intents": {
+        "ask_clares_law": ["czy moge sprawdzic partnera", "prawo Clare"],
+        "greet": ["czesc"]}}, allow_unicode=True), encoding="utf-8")
+    understood = {"prawo Clare": "ask_clares_law", "czesc": "greet"}
+    print_intents(path, lambda text: Reply(understood.get(text, "nlu_fallback"), None, ""))
+    shown = capsys.readouterr().out
+    assert "right intent 66.7% (2/3)" in shown
+    assert "MISSED (ask_clares_law) -> nlu_fallback: czy moge sprawdzic partnera" in shown
