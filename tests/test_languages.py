@@ -271,11 +271,16 @@ def test_a_sentence_starting_with_a_capital_of_another_alphabet_is_a_place_to_cu
     assert "0808 2000 247" in reply.parts[1]
 
 
-def test_a_phone_number_is_never_cut_across_two_texts() -> None:
-    text = "Bu mesaj çok uzun bir cümle ve içinde bir numara var ki bölünmesin 0808 2000 247 lütfen"
+@pytest.mark.parametrize("text", [
+    # The 70-character part ends inside the number: "... hat: 0808 2000" then "247 ..."
+    "Yardım almak için gece gündüz ücretsiz arayabileceğiniz hat: 0808 2000 247 numarasıdır.",
+    # ... and after its first group: "... şudur: 0808" then "2000 247 ..."
+    "Gece gündüz ücretsiz arayabileceğiniz ulusal yardım hattı şudur: 0808 2000 247 numarası.",
+])
+def test_a_phone_number_is_never_cut_across_two_texts(text: str) -> None:
     reply = format_reply([{"text": text}])
     assert len(reply.parts) == 2
-    assert any("0808 2000 247" in part for part in reply.parts)
+    assert reply.parts[1].startswith("0808 2000 247")
 
 
 def test_translated_options_longer_than_a_ucs2_part_are_sent_whole_in_parts_of_their_own():
