@@ -6,7 +6,7 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.policies.risk_policy import CHECK_IN, RiskDialoguePolicy
@@ -23,7 +23,12 @@ def policy() -> RiskDialoguePolicy:
     return RiskDialoguePolicy(
         RiskDialoguePolicy.get_default_config(), None, None,  # type: ignore[arg-type]
         ExecutionContext(GraphSchema({})), turn_enders=frozenset({"utter_ask_clares_law"}),
-        answers={"ask_clares_law": "utter_ask_clares_law"})
+        answers={"ask_clares_law": [({}, "utter_ask_clares_law")],
+                 "ask_image_abuse": [({}, "utter_ask_image_abuse"),
+                                     ({"age_group": "under_18"}, "utter_images_under_18")],
+                 "ask_helplines": [({"audience": "own_behaviour"}, "utter_own_behaviour_help"),
+                                   ({"age_group": "under_18"}, "utter_images_under_18"),
+                                   ({}, "utter_ask_helplines")]})
 
 
 def user(intent: str, risk: dict | None = None) -> UserUttered:
@@ -132,8 +137,40 @@ def test_the_answers_learnt_from_rules_are_single_response_rules_only() -> None:
 
     assert single_answers(rule(ActionExecuted(ACTION_LISTEN_NAME), user("ask_clares_law"),
                                *bot("utter_ask_clares_law", ACTION_LISTEN_NAME))) == \
-        [("ask_clares_law", "utter_ask_clares_law")]
+        [("ask_clares_law", {}, "utter_ask_clares_law")]
+    # The slots a rule needs: its condition, and what the message itself set (an age).
+    assert single_answers(rule(SlotSet("audience", "other"), ActionExecuted(ACTION_LISTEN_NAME),
+                               user("ask_image_abuse"), SlotSet("age_group", "under_18"),
+                               *bot("utter_images_under_18", ACTION_LISTEN_NAME))) == \
+        [("ask_image_abuse", {"audience": "other", "age_group": "under_18"},
+          "utter_images_under_18")]
     assert single_answers(rule(*bot(CHECK_IN), user("affirm"),
                                *bot("utter_check_in_safe", ACTION_LISTEN_NAME))) == []
     assert single_answers(rule(ActionExecuted(ACTION_LISTEN_NAME), user("worried_own_behaviour"),
                                *bot("action_reset_flow_slots", "utter_reflect_intro"))) == []
+
+
+def escalated_with_images(*slots: Event) -> list[Event]:
+    told = user("risk_sexual_violence", {"category": "sexual_violence", "source": "model",
+                                         "tier": "high", "also": "ask_image_abuse"})
+    return [told, *slots, *bot("utter_risk_sexual_violence", "action_deactivate_loop")]
+
+
+def test_the_answer_after_an_escalation_fits_an_age_given_in_the_message(policy, domain) -> None:
+    """"my ex is showing my nudes to his mates, i'm 16": Report Remove and Childline, not the
+    adults' StopNCII, after the sexual violence answer."""
+    assert next_action(policy, domain, *escalated_with_images(
+        SlotSet("age_group", "under_18"))) == "utter_images_under_18"
+    assert next_action(policy, domain, *escalated_with_images()) == "utter_ask_image_abuse"
+    assert next_action(policy, domain, *escalated_with_images(
+        SlotSet("age_group", "adult"))) == "utter_ask_image_abuse"
+
+
+def test_in_danger_a_question_gets_the_answer_its_rules_give_for_the_slots(policy, domain) -> None:
+    """The most specific rule whose slots hold; two equally specific ones: left to the rules."""
+    asked = [*escalated("danger_from_me"), SlotSet("audience", "own_behaviour")]
+    reminder = ["utter_still_danger_from_me"]
+    assert next_action(policy, domain, *asked, user("ask_helplines"), *bot(*reminder)) == \
+        "utter_own_behaviour_help"
+    both = [*asked, SlotSet("age_group", "under_18"), user("ask_helplines")]
+    assert next_action(policy, domain, *both) is None

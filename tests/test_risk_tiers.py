@@ -76,3 +76,12 @@ def test_the_tiers_and_danger_context_work_with_the_action_server_down(
     assert CHECK_IN in texts(chat.say(UNCERTAIN)).lower()
     assert "Please call 999 now" in texts(chat.say("no"))
     assert "If you're still in danger" in texts(chat.say("what is clares law"))
+
+
+def test_an_age_in_an_escalated_message_gives_the_under_18_answer_to_its_question(
+    bot: Bot,
+) -> None:
+    """Images of a 16-year-old: Report Remove and Childline, never the adults' StopNCII."""
+    reply = texts(bot.say("my ex has been showing my nudes to his mates, i'm 16. what do i do"))
+    assert "999" in reply and "Report Remove" in reply and "0800 1111" in reply
+    assert "StopNCII" not in reply

@@ -30,7 +30,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -51,6 +51,9 @@ URGENT_AGAIN = frozenset({"help_menu", "get_help", "nlu_fallback", "unsure", "de
                           "out_of_scope", "followup_what_next"})
 LEARNT_FILE = "turn_enders_and_answers.json"
 ALWAYS_ENDS_A_TURN = frozenset({"utter_default"})
+# One rule's answer to an intent: the slot values the rule needs (its conditions, and the slots
+# set from the message itself, such as an age) and the response it sends.
+Answer = tuple[dict[str, Any], str]
 
 
 @DefaultV1Recipe.register(
@@ -81,7 +84,7 @@ class RiskDialoguePolicy(Policy):
         resource: Resource,
         execution_context: ExecutionContext,
         turn_enders: frozenset[str] = frozenset(),
-        answers: dict[str, str] | None = None,
+        answers: dict[str, list[Answer]] | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, **kwargs)
@@ -94,12 +97,13 @@ class RiskDialoguePolicy(Policy):
         """Learns what the rules and stories say about turns.
 
         Which actions end the bot's turn (those only ever followed by listening), and which
-        intents one response answers (their rule's only step), so a second question or a
-        question asked in danger is answered as the rules would.
+        response answers each intent (its rule's only step) for which slot values, so a
+        second question or a question asked in danger is answered as the rules would: a
+        16-year-old's question about images gets the under-18 answer there too.
         """
         followed_by_listen: set[str] = set()
         followed_by_more: set[str] = set()
-        answers: dict[str, set[str]] = {}
+        answers: dict[str, list[Answer]] = {}
         for tracker in training_trackers:
             names = [e.action_name for e in tracker.events
                      if isinstance(e, ActionExecuted) and e.action_name]
@@ -111,11 +115,14 @@ class RiskDialoguePolicy(Policy):
                 elif not following.startswith("..."):
                     followed_by_more.add(current)
             if tracker.is_rule_tracker:
-                for intent, answer in single_answers(tracker):
-                    answers.setdefault(intent, set()).add(answer)
+                for intent, slots, response in single_answers(tracker):
+                    if (slots, response) not in answers.setdefault(intent, []):
+                        answers[intent].append((slots, response))
         self.turn_enders = frozenset(followed_by_listen - followed_by_more) | ALWAYS_ENDS_A_TURN
-        self.answers = {intent: next(iter(found)) for intent, found in answers.items()
-                        if len(found) == 1}  # an intent answered differently by context: no
+        # Two responses for the same slot values: the rules decide on something else. No answer.
+        self.answers = {intent: found for intent, found in answers.items()
+                        if len({json.dumps(slots, sort_keys=True) for slots, _ in found})
+                        == len(found)}
         with self._model_storage.write_to(self._resource) as directory:
             (Path(directory) / LEARNT_FILE).write_text(json.dumps(
                 {"turn_enders": sorted(self.turn_enders), "answers": self.answers}))
@@ -132,8 +139,10 @@ class RiskDialoguePolicy(Policy):
     ) -> RiskDialoguePolicy:
         with model_storage.read_from(resource) as directory:
             learnt = json.loads((Path(directory) / LEARNT_FILE).read_text())
+        answers = {intent: [(slots, response) for slots, response in found]
+                   for intent, found in learnt["answers"].items()}
         return cls(config, model_storage, resource, execution_context,
-                   frozenset(learnt["turn_enders"]), learnt["answers"])
+                   frozenset(learnt["turn_enders"]), answers)
 
     def predict_action_probabilities(
         self,
@@ -157,17 +166,31 @@ class RiskDialoguePolicy(Policy):
         done = actions_since_user(tracker)
         risk = latest.parse_data.get(RISK_KEY) or {}
         if risk.get("tier") == HIGH:
-            return _after_escalation(self.answers.get(risk.get("also") or ""), done)
+            return _after_escalation(self.answer(risk.get("also") or "", tracker), done)
         if done and done[-1] == CHECK_IN:
             return ACTION_LISTEN_NAME
         context = danger_context(tracker)
         if (context and intent != SAFE_INTENT and not intent.startswith(RISK_PREFIX)
                 and not tracker.active_loop_name):
-            return _in_danger(context, intent, self.answers.get(intent), done)
+            return _in_danger(context, intent, self.answer(intent, tracker), done)
         if (risk.get("tier") == UNCERTAIN and not tracker.active_loop_name and done
                 and done[-1] in self.turn_enders):
             return CHECK_IN
         return None
+
+
+    def answer(self, intent: str, tracker: DialogueStateTracker) -> str | None:
+        """The response the rules give `intent` with the conversation's slots.
+
+        Of the rules whose slot values all hold, the one that needs the most; none on a tie.
+        """
+        fitting = [(len(slots), response) for slots, response in self.answers.get(intent, [])
+                   if all(tracker.get_slot(slot) == value for slot, value in slots.items())]
+        if not fitting:
+            return None
+        most = max(needed for needed, _ in fitting)
+        best = {response for needed, response in fitting if needed == most}
+        return best.pop() if len(best) == 1 else None
 
 
 def _after_escalation(answer: str | None, done: list[str]) -> str | None:
@@ -231,19 +254,24 @@ def danger_context(tracker: DialogueStateTracker) -> str | None:
     return None
 
 
-def single_answers(tracker: TrackerWithCachedStates) -> list[tuple[str, str]]:
-    """(intent, response) for a rule that answers an intent, said first, with one action."""
-    events = [e for e in tracker.events if isinstance(e, (UserUttered, ActionExecuted))]
+def single_answers(tracker: TrackerWithCachedStates) -> list[tuple[str, dict[str, Any], str]]:
+    """(intent, slots, response) for a rule that answers an intent, said first, with one action.
+
+    `slots`: the values the rule's conditions and the message's own slots set before the answer.
+    """
+    events = [e for e in tracker.events if isinstance(e, (UserUttered, ActionExecuted, SlotSet))]
+    turns = [e for e in events if not isinstance(e, SlotSet)]
     found = []
-    for index, event in enumerate(events):
+    for index, event in enumerate(turns):
         if not isinstance(event, UserUttered) or not event.intent_name:
             continue
-        before = [e.action_name or "" for e in events[:index] if isinstance(e, ActionExecuted)]
-        after = events[index + 1:index + 3]
+        before = [e.action_name or "" for e in turns[:index] if isinstance(e, ActionExecuted)]
+        after = turns[index + 1:index + 3]
         if (all(name == ACTION_LISTEN_NAME or name.startswith("...") for name in before)
                 and len(after) == 2 and all(isinstance(e, ActionExecuted) for e in after)
                 and after[1].action_name == ACTION_LISTEN_NAME
                 and (after[0].action_name or "").startswith("utter_")):
-            found.append((event.intent_name, after[0].action_name))
+            slots = {e.key: e.value for e in events[:events.index(after[0])]
+                     if isinstance(e, SlotSet)}
+            found.append((event.intent_name, slots, after[0].action_name))
     return found
-
