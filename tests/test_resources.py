@@ -23,6 +23,9 @@ NOT_PHONE_NUMBERS = {
     "24",  # "24 hours a day": the lines marked 24/7 in content/resources.yml
     "14", "28",  # a DVPO lasts 14 to 28 days, decided within 48 hours (facts.md topic 3)
     "35",  # one force completes a Clare's Law request within 35 days (facts.md topic 15)
+    "2015", "2023",  # coercive control a crime since 2015, ex-partners since April 2023 (facts.md)
+    "9",  # "9.30am", Family Rights Group's opening time (content/resources.yml)
+    "2026",  # creating a fake intimate image of an adult became a crime in 2026 (facts.md)
 }
 # A run of digits, possibly in groups ("0808 2000 247"), not glued to letters ("9am", "s.76").
 DIGIT_RUN = re.compile(r"(?<![\w.])\d+(?: \d+)*(?![\w])")
