@@ -96,8 +96,23 @@ def test_the_intent_of_a_romanian_question_comes_from_its_ngrams_when_the_encode
     component().process([parsed])
     assert processed_language(parsed) == "ro"
     assert parsed.get(INTENT)["name"] == "ask_clares_law"
-    # half the encoder's uniform third, half the n-gram head's share
-    assert 1 / 6 < parsed.get(INTENT)["confidence"] < 1 / 6 + 0.5
+    assert parsed.get(INTENT)["confidence"] > 1 / 3  # surer than the encoder head alone
+
+
+def test_the_mix_of_the_two_heads_is_sharpened_back_to_a_calibrated_confidence(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    detected_as(monkeypatch, "ro", 0.95)
+    understanding = component()
+    text = "vreau sa verific daca noul iubit a mai batut pe cineva"
+    confidences = []
+    for sharpness in (1.0, 1.5):
+        understanding.config["mix_sharpness"] = sharpness
+        parsed = message(text)
+        understanding.process([parsed])
+        ranking = parsed.get("intent_ranking")
+        assert sum(entry["confidence"] for entry in ranking) == pytest.approx(1.0)
+        confidences.append(parsed.get(INTENT)["confidence"])
+    assert confidences[1] > confidences[0]
 
 
 def test_a_language_without_an_ngram_head_keeps_the_encoders_intent(
