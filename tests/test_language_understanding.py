@@ -89,6 +89,16 @@ def test_the_ngram_head_survives_saving_and_loading(tmp_path: Path) -> None:
     assert np.allclose(loaded["ro"].probabilities(text), head.probabilities(text))
 
 
+def test_the_ngram_head_scores_a_message_as_its_vectorizer_would() -> None:
+    head = romanian_head()
+    texts = ["Bună ziua, viza mea depinde de el!!", "nimic cunoscut: xyzzy", ""]
+    features = head.vectorizer.transform(texts)
+    logits = np.asarray(features @ head.weights) + head.bias
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert np.allclose(head.probabilities(texts), expected, atol=1e-5)
+
+
 def test_the_intent_of_a_romanian_question_comes_from_its_ngrams_when_the_encoder_is_unsure(
         monkeypatch: pytest.MonkeyPatch) -> None:
     detected_as(monkeypatch, "ro", 0.95)
