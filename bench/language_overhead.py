@@ -4,7 +4,8 @@ Runs bot.nlu.language_understanding.LanguageUnderstanding.process, as the NLU pi
 it, with the heads of the trained model (models/assistant.tar.gz; `make train` first): on English
 messages (tests/heldout/risk.yml: detection only) and on messages in the other languages
 (content/risk_corpus_languages/ and content/nlu_languages/: detection, the multilingual
-encoder, both heads and the risk phrases). The first pass is reported apart.
+encoder, its two heads, the language's n-gram head and the risk phrases). The first pass is
+reported apart.
 
     make bench-language        # or: python -m bench.language_overhead [--passes N]
 """
@@ -25,9 +26,11 @@ from bot import language
 from bot.encoder import multilingual
 from bot.nlu.language_understanding import (
     INTENT_HEAD,
+    LEXICAL_HEAD,
     RISK_HEAD,
     LanguageUnderstanding,
     intent_examples,
+    load_lexical_heads,
 )
 from bot.risk.model import load_corpus
 from tools.evaluation import load_risk_file
@@ -41,14 +44,15 @@ def component_from_model(archive: Path) -> LanguageUnderstanding:
     with tarfile.open(archive) as tar, tempfile.TemporaryDirectory() as directory:
         for member in tar.getmembers():
             name = Path(member.name).name
-            if name.startswith((INTENT_HEAD, RISK_HEAD)) and member.isfile():
+            if name.startswith((INTENT_HEAD, RISK_HEAD, LEXICAL_HEAD)) and member.isfile():
                 source = tar.extractfile(member)
                 if source is not None:
                     (Path(directory) / name).write_bytes(source.read())
         intents = multilingual.EmbeddingHead.load(Path(directory), INTENT_HEAD)
         risk = multilingual.EmbeddingHead.load(Path(directory), RISK_HEAD)
+        lexical = load_lexical_heads(Path(directory))
     return LanguageUnderstanding(LanguageUnderstanding.get_default_config(), None, None,
-                                 intents, risk)
+                                 intents, risk, lexical)
 
 
 def time_pass(component: LanguageUnderstanding, texts: list[str]) -> list[float]:

@@ -6,7 +6,12 @@ Runs after the intent classifier and before the FallbackClassifier. For each mes
   remembers it and short, unclear messages keep the language it had;
 - for a message in another language, replaces the English classifier's intent (meaningless on
   Polish words) with a cross-lingual one: a linear head on the multilingual sentence encoder
-  (bot/encoder/multilingual.py) trained on the English intent examples;
+  (bot/encoder/multilingual.py) trained on the English intent examples, mixed with a head on the
+  character n-grams of the questions written in that language (bot/nlu/lexical_head.py), which
+  reads Romanian and Lithuanian where the encoder cannot;
+- for a message whose language is unclear ("labas", "buna") and that the English classifier
+  cannot place either, gives the cross-lingual intent in the detector's likeliest language a
+  chance (the risk decision stays on the English path, as before);
 - for such a message, decides risk as bot/nlu/risk_override.py does for English: the language's
   phrases (bot/risk/languages.py) escalate at once, otherwise a cross-lingual risk head trained
   on the English risk corpus (content/risk_corpus/) and the intent examples escalates or asks
@@ -43,6 +48,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import language
 from bot.encoder import multilingual
+from bot.nlu import lexical_head
 from bot.nlu.fingerprint import source_fingerprint
 from bot.nlu.risk_override import RISK_KEY, RISK_PREFIX, UNCERTAIN, escalate, training_examples
 from bot.risk import languages as risk_languages
@@ -54,6 +60,7 @@ logger = logging.getLogger(__name__)
 CHANGE_LANGUAGE = "change_language"
 INTENT_HEAD = "intent_head"
 RISK_HEAD = "risk_head"
+LEXICAL_HEAD = "lexical_head_"
 RANKING_LENGTH = 10
 ENGLISH_SENTENCE_WORDS = 3
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,12 +79,14 @@ class LanguageUnderstanding(GraphComponent):
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage,
                  resource: Resource, intents: multilingual.EmbeddingHead | None = None,
-                 risk: multilingual.EmbeddingHead | None = None) -> None:
+                 risk: multilingual.EmbeddingHead | None = None,
+                 lexical: dict[str, lexical_head.LexicalHead] | None = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.intents = intents
         self.risk = risk
+        self.lexical = lexical or {}
         self.patterns = risk_languages.default_patterns()
         self.english = default_detector()  # English words in another language's message
 
@@ -95,17 +104,30 @@ class LanguageUnderstanding(GraphComponent):
         for the two tiers (one pair for every language: per-language bars were tried,
         docs/languages.md).
         `corpus` and `extra_corpus` (phrasings written in the other languages) train it,
-        `extra_intents` adds questions in them to the intent head.
+        `extra_intents` adds questions in them to the intent head and trains, for each language,
+        the character n-gram head (`lexical_c`), whose probabilities make up `lexical_weight` of
+        the intent's; averaging two heads leaves the mix under-confident, so it is sharpened
+        (raised to `mix_sharpness` and normalised). Both chosen by cross-validation on the
+        questions written in each language (docs/languages.md): the weight for the best first
+        guess, the sharpness for the lowest log-loss (1.5 for pl, ro and lt; the encoder head
+        alone is already calibrated, so a language without questions keeps it as it is).
+        `english_unsure`: the English classifier's confidence under which (the fallback
+        threshold: it would fall back) a message whose language is unclear is tried in the
+        detector's likeliest language.
         """
         return {
             "process_from": 0.5,
             "english_sure": 0.8,
-            "other_sure": 0.9,
+            "other_sure": 0.7,
+            "english_unsure": 0.4,
             "remember_from": 0.6,
             "corpus": "content/risk_corpus",
             "extra_corpus": "content/risk_corpus_languages",
             "extra_intents": "content/nlu_languages",
             "intent_c": 20.0,
+            "lexical_c": 100.0,
+            "lexical_weight": 0.5,
+            "mix_sharpness": 1.5,
             "risk_c": 4.0,
             "escalate_threshold": 0.7,
             "check_in_threshold": 0.35,
@@ -114,7 +136,8 @@ class LanguageUnderstanding(GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str:
-        digest = hashlib.sha256(source_fingerprint(multilingual, language).encode())
+        digest = hashlib.sha256(
+            source_fingerprint(multilingual, language, lexical_head).encode())
         for folder in (config.get("corpus"), config.get("extra_corpus")):
             for path in sorted((ROOT / str(folder)).glob("*.yml")) if folder else []:
                 digest.update(path.name.encode())
@@ -136,9 +159,10 @@ class LanguageUnderstanding(GraphComponent):
         with model_storage.read_from(resource) as directory:
             intents = multilingual.EmbeddingHead.load(Path(directory), INTENT_HEAD)
             risk = multilingual.EmbeddingHead.load(Path(directory), RISK_HEAD)
+            lexical = load_lexical_heads(Path(directory))
         language.detector()  # built now, so the first message does not wait
         multilingual.shared_use()
-        return cls(config, model_storage, resource, intents, risk)
+        return cls(config, model_storage, resource, intents, risk, lexical)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Both heads, from the English examples (and any written in the other languages)."""
@@ -148,11 +172,17 @@ class LanguageUnderstanding(GraphComponent):
             if text and intent and not intent.startswith(RISK_PREFIX):
                 texts.append(text)
                 intents.append(intent)
-        for intent, text in intent_examples(ROOT / str(self.config["extra_intents"])):
-            texts.append(text)
-            intents.append(intent)
+        by_language = examples_by_language(ROOT / str(self.config["extra_intents"]))
+        for pairs in by_language.values():
+            texts += [text for _, text in pairs]
+            intents += [intent for intent, _ in pairs]
         self.intents = multilingual.EmbeddingHead.fit(
             multilingual.encode(texts), intents, c=float(self.config["intent_c"]))
+        self.lexical = {
+            code: lexical_head.LexicalHead.fit([text for _, text in pairs],
+                                               [intent for intent, _ in pairs],
+                                               c=float(self.config["lexical_c"]))
+            for code, pairs in by_language.items()}
         examples = training_examples(self.config, training_data)
         extra = ROOT / str(self.config["extra_corpus"])
         if extra.is_dir():
@@ -164,6 +194,8 @@ class LanguageUnderstanding(GraphComponent):
         with self._model_storage.write_to(self._resource) as directory:
             self.intents.save(Path(directory), INTENT_HEAD)
             self.risk.save(Path(directory), RISK_HEAD)
+            for code, head in self.lexical.items():
+                head.save(Path(directory), LEXICAL_HEAD + code)
         logger.info("Cross-lingual heads trained on %d intent and %d risk examples.",
                     len(texts), len(examples))
         return self._resource
@@ -197,16 +229,45 @@ class LanguageUnderstanding(GraphComponent):
         if detection.asked:
             set_intent(message, [(CHANGE_LANGUAGE, 1.0)])
             return
-        if processed == language.ENGLISH or self.intents is None or self.risk is None:
+        if self.intents is None or self.risk is None:
             return
-        vector = multilingual.encode([text])
-        probabilities = self.intents.probabilities(vector)[0]
+        if processed != language.ENGLISH:
+            vector = multilingual.encode([text])
+            self.classify(message, text, processed, vector, remember=not detection.clear)
+            self.assess_risk(message, text, processed, vector)
+        elif detection.language != language.ENGLISH and english < self.config["english_unsure"]:
+            # "labas", "aciu, viso gero": too short for the detector to be sure, and no English
+            # the classifier knows; RiskOverride still decides its risk on the English path
+            self.classify(message, text, detection.language, multilingual.encode([text]),
+                          remember=True, over=english)
+
+    def classify(self, message: Message, text: str, code: str, vector: np.ndarray,
+                 remember: bool, over: float = 0.0) -> None:
+        """Sets the cross-lingual intent when it is surer than `over`.
+
+        `remember`: a message too short for the detector ("merhaba") still sets the
+        conversation's language when the intent heads know it in this language.
+        """
+        probabilities = self.intent_probabilities(text, code, vector)
         order = np.argsort(-probabilities)[:RANKING_LENGTH]
+        if probabilities[order[0]] <= over:
+            return
         set_intent(message, [(self.intents.labels[i], float(probabilities[i])) for i in order])
-        if not detection.clear and probabilities[order[0]] >= self.config["remember_from"]:
-            # "merhaba": one word, but the intent head knows it in this language
-            self.remember(message, text, processed)
-        self.assess_risk(message, text, processed, vector)
+        if remember and probabilities[order[0]] >= self.config["remember_from"]:
+            self.remember(message, text, code)
+
+    def intent_probabilities(self, text: str, code: str, vector: np.ndarray) -> np.ndarray:
+        """The encoder head's intent probabilities, mixed with the language's n-gram head's."""
+        probabilities = self.intents.probabilities(vector)[0]
+        lexical = self.lexical.get(code)
+        if lexical is None:
+            return probabilities
+        weight = float(self.config["lexical_weight"])
+        mixed = (1.0 - weight) * probabilities
+        index = [self.intents.labels.index(label) for label in lexical.labels]
+        mixed[index] += weight * lexical.probabilities([text])[0]
+        sharpened = mixed ** float(self.config["mix_sharpness"])
+        return sharpened / sharpened.sum()
 
     def sure_of_other_language(self, detection: language.Detection, text: str) -> bool:
         """A sentence the detector is sure is in another language stays in it.
@@ -249,14 +310,27 @@ class LanguageUnderstanding(GraphComponent):
                         add_to_output=True)
 
 
-def intent_examples(folder: Path) -> list[tuple[str, str]]:
-    """(intent, text) pairs of every file in content/nlu_languages/: intents -> examples."""
-    pairs = []
+def examples_by_language(folder: Path) -> dict[str, list[tuple[str, str]]]:
+    """Language code -> (intent, text) pairs of the files in content/nlu_languages/."""
+    pairs: dict[str, list[tuple[str, str]]] = {}
     for path in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        pairs += [(intent, str(text)) for intent, examples in (data.get("intents") or {}).items()
-                  for text in examples]
+        pairs.setdefault(str(data["language"]), []).extend(
+            (intent, str(text)) for intent, examples in (data.get("intents") or {}).items()
+            for text in examples)
     return pairs
+
+
+def intent_examples(folder: Path) -> list[tuple[str, str]]:
+    """(intent, text) pairs of every file in content/nlu_languages/, all languages."""
+    return [pair for pairs in examples_by_language(folder).values() for pair in pairs]
+
+
+def load_lexical_heads(directory: Path) -> dict[str, lexical_head.LexicalHead]:
+    """The n-gram head of every language a model was trained with, by language code."""
+    return {path.stem.removeprefix(LEXICAL_HEAD):
+            lexical_head.LexicalHead.load(directory, path.stem)
+            for path in sorted(directory.glob(f"{LEXICAL_HEAD}*.json"))}
 
 
 def set_intent(message: Message, ranking: list[tuple[str, float]]) -> None:
