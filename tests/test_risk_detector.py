@@ -234,3 +234,27 @@ def test_a_gated_phrase_escalates_when_the_model_sees_risk_and_checks_in_when_no
 def test_a_gated_phrase_escalates_without_a_model(detector: RiskDetector):
     """The detector stays a floor: with no trained head, every phrase escalates."""
     assert gated_tier(detector, "he says he will kill me", 0.0, head=None)[0] == "high"
+
+
+class WholeThenSentences:
+    """A head like RiskHead: the whole message scores 0.6, its riskiest sentence 0.99, and the
+    sentences are only read when the whole message is under `enough`."""
+
+    def score(self, texts, encode, first_vector=None, enough=1.0) -> RiskScore:
+        if len(texts) == 1 or enough <= 0.6:
+            return RiskScore("self_harm", 0.6)
+        return RiskScore("self_harm", 0.99, 1)
+
+
+def test_a_cleared_message_is_read_sentence_by_sentence_up_to_the_cleared_bar(monkeypatch):
+    """A guard (past event, question) raises the bar to `cleared_escalate_threshold`: a whole
+    message over the ordinary bar must not stop the sentences being read, or risk in one
+    sentence of a long story gets only the check-in."""
+    monkeypatch.setattr("bot.nlu.risk_override.shared_encoder",
+                        lambda: type("Encoder", (), {"encode": staticmethod(lambda t: None)}))
+    config = {**RiskOverride.get_default_config(), "escalate_threshold": 0.36}
+    component = RiskOverride(config, None, None, default_detector(), WholeThenSentences())
+    text = ("Left my husband last spring and I'm at my sister's now. Some nights I think about "
+            "taking every tablet in the house. Do you know if the helpline does housing advice?")
+    assert component.score(text, cleared=True).probability == 0.99
+    assert component.score(text).probability == 0.6

@@ -178,20 +178,26 @@ class RiskOverride(GraphComponent):
                 # A matched phrase escalates whatever the model says: no need to ask it, unless
                 # the phrase is hyperbole-prone (gated).
                 score = RiskScore(NONE, 0.0) if assessment.match and not assessment.gated \
-                    else self.score(text, message)
+                    else self.score(text, message, cleared=assessment.cleared)
                 self.apply(message, assessment, score)
         return messages
 
-    def score(self, text: str, message: Message | None = None) -> RiskScore:
+    def score(self, text: str, message: Message | None = None,
+              cleared: bool = False) -> RiskScore:
         """The model's riskiest piece of `text` (no risk if the head is untrained).
 
-        The whole message's embedding is the one the sentence featurizer already computed.
+        The whole message's embedding is the one the sentence featurizer already computed. Its
+        sentences are skipped when the whole message already reaches the bar it will be held
+        to: the higher one when a detector guard `cleared` it (an idiom, question, past event),
+        else a long message whose risk sits in one sentence and scores it over the cleared bar
+        would stop at the whole message's lower score and only get the check-in.
         """
         if self.head is None:
             return RiskScore(NONE, 0.0)
         whole = embedding(message) if message is not None else None
+        bar = "cleared_escalate_threshold" if cleared else "escalate_threshold"
         return self.head.score(pieces(text), shared_encoder().encode, whole,
-                               enough=float(self.config["escalate_threshold"]))
+                               enough=float(self.config[bar]))
 
     def tier(self, assessment: Assessment, score: RiskScore,
              classifier_intent: str, classifier_confidence: float) -> tuple[str | None, str, str]:
