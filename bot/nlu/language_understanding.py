@@ -113,7 +113,7 @@ class LanguageUnderstanding(GraphComponent):
         alone is already calibrated, so a language without questions keeps it as it is).
         `english_unsure`: the English classifier's confidence under which (the fallback
         threshold: it would fall back) a message whose language is unclear is tried in the
-        detector's likeliest language.
+        detector's likeliest language; its intent there must reach `remember_from`.
         """
         return {
             "process_from": 0.5,
@@ -238,8 +238,10 @@ class LanguageUnderstanding(GraphComponent):
         elif detection.language != language.ENGLISH and english < self.config["english_unsure"]:
             # "labas", "aciu, viso gero": too short for the detector to be sure, and no English
             # the classifier knows; RiskOverride still decides its risk on the English path
+            # "zxqv blorp" must still fall back (the menu and 999): only an intent as sure as
+            # one that would set the conversation's language replaces the English guess
             self.classify(message, text, detection.language, multilingual.encode([text]),
-                          remember=True, over=english)
+                          remember=True, over=max(english, self.config["remember_from"]))
 
     def classify(self, message: Message, text: str, code: str, vector: np.ndarray,
                  remember: bool, over: float = 0.0) -> None:
