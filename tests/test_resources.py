@@ -23,13 +23,15 @@ NOT_PHONE_NUMBERS = {
     "24",  # "24 hours a day": the lines marked 24/7 in content/resources.yml
     "14", "28",  # a DVPO lasts 14 to 28 days, decided within 48 hours (facts.md topic 3)
     "35",  # one force completes a Clare's Law request within 35 days (facts.md topic 15)
-    "2015", "2023",  # coercive control a crime since 2015, ex-partners since April 2023 (facts.md)
-    "9",  # "9.30am", Family Rights Group's opening time (content/resources.yml)
-    "2026",  # creating a fake intimate image of an adult became a crime in 2026 (facts.md)
 }
-# A run of digits, possibly in groups ("0808 2000 247"), not glued to letters ("9am", "s.76").
-DIGIT_RUN = re.compile(r"(?<![\w.])\d+(?: \d+)*(?![\w])")
-CLOCK_TIME = re.compile(r"\b\d{1,2}(?::\d\d)?(?:am|pm)\b")
+# A run of digits, possibly in groups ("0808 2000 247"), not glued to letters ("9am", "s.76")
+# nor part of a time ("9.30am").
+DIGIT_RUN = re.compile(r"(?<![\w.:])\d+(?: \d+)*(?![\w]|[.:]\d)")
+CLOCK_TIME = re.compile(r"(?<![\w.:])\d{1,2}(?:[.:]\d\d)?(?:am|pm)\b")
+MONTH = ("January|February|March|April|May|June|July|August|September|October|November"
+         "|December")
+# The year a law dates from: "since 2015", "since April 2023", "Serious Crime Act 2015".
+LAW_YEAR = re.compile(rf"\b(?:[Ss]ince|Act)\s+(?:(?:{MONTH})\s+)?((?:19|20)\d\d)\b")
 
 
 def response_texts() -> list[str]:
@@ -56,7 +58,7 @@ def test_every_number_in_a_response_is_in_the_directory() -> None:
     unknown = {
         run
         for text in response_texts()
-        for run in DIGIT_RUN.findall(text)
+        for run in DIGIT_RUN.findall(LAW_YEAR.sub("", text))
         if run.replace(" ", "") not in known and run not in NOT_PHONE_NUMBERS
     }
     assert not unknown, f"numbers not in content/resources.yml: {sorted(unknown)}"
@@ -67,6 +69,14 @@ def test_every_clock_time_in_a_response_is_a_stated_opening_time() -> None:
     times = {t for text in response_texts() for t in CLOCK_TIME.findall(text)}
     assert times, "expected opening times in the responses"
     assert times <= set(CLOCK_TIME.findall(stated))
+
+
+@pytest.mark.skipif(not (SHARED / "facts.md").exists(), reason="../shared is not beside this clone")
+def test_every_year_a_law_dates_from_is_in_the_shared_facts() -> None:
+    facts = (SHARED / "facts.md").read_text(encoding="utf-8")
+    years = {year for text in response_texts() for year in LAW_YEAR.findall(text)}
+    assert years, "expected the years laws date from (coercive control: 2015)"
+    assert {year for year in years if year not in facts} == set()
 
 
 def test_numbers_are_written_the_same_way_as_in_the_directory() -> None:

@@ -81,7 +81,19 @@ def test_the_tiers_and_danger_context_work_with_the_action_server_down(
 def test_an_age_in_an_escalated_message_gives_the_under_18_answer_to_its_question(
     bot: Bot,
 ) -> None:
-    """Images of a 16-year-old: Report Remove and Childline, never the adults' StopNCII."""
+    """Coerced images of a 16-year-old: the escalation first, then Report Remove and Childline,
+    never the adults' StopNCII."""
+    reply = texts(bot.say("he forced me to send nudes and now hes sharing them with everyone, "
+                          "i'm 16, how do i get them taken down"))
+    assert reply.startswith("I'm so sorry. It was not your fault.")  # escalated first
+    assert "Report Remove" in reply and "0800 1111" in reply
+    assert reply.index("999") < reply.index("Report Remove")
+    assert "stopncii" not in reply.lower()
+
+
+def test_an_age_in_a_message_about_shared_images_gives_the_under_18_answer(bot: Bot) -> None:
+    """Not escalated, but answered for a 16-year-old, with 999 and a question about safety."""
     reply = texts(bot.say("my ex has been showing my nudes to his mates, i'm 16. what do i do"))
-    assert "999" in reply and "Report Remove" in reply and "0800 1111" in reply
-    assert "StopNCII" not in reply
+    assert "Report Remove" in reply and "0800 1111" in reply and "999" in reply
+    assert "stopncii" not in reply.lower()
+    assert CHECK_IN in reply.lower() or reply.startswith("I'm so sorry.")

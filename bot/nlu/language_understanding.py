@@ -87,6 +87,7 @@ class LanguageUnderstanding(GraphComponent):
         self.intents = intents
         self.risk = risk
         self.lexical = lexical or {}
+        self.lexical_columns = self.columns_of_lexical_intents()
         self.patterns = risk_languages.default_patterns()
         self.english = default_detector()  # English words in another language's message
 
@@ -183,6 +184,7 @@ class LanguageUnderstanding(GraphComponent):
                                                [intent for intent, _ in pairs],
                                                c=float(self.config["lexical_c"]))
             for code, pairs in by_language.items()}
+        self.lexical_columns = self.columns_of_lexical_intents()
         examples = training_examples(self.config, training_data)
         extra = ROOT / str(self.config["extra_corpus"])
         if extra.is_dir():
@@ -266,10 +268,16 @@ class LanguageUnderstanding(GraphComponent):
             return probabilities
         weight = float(self.config["lexical_weight"])
         mixed = (1.0 - weight) * probabilities
-        index = [self.intents.labels.index(label) for label in lexical.labels]
-        mixed[index] += weight * lexical.probabilities([text])[0]
+        mixed[self.lexical_columns[code]] += weight * lexical.probabilities([text])[0]
         sharpened = mixed ** float(self.config["mix_sharpness"])
         return sharpened / sharpened.sum()
+
+    def columns_of_lexical_intents(self) -> dict[str, np.ndarray]:
+        """Where each language head's intents sit among the encoder head's, once per model."""
+        if self.intents is None:
+            return {}
+        return {code: np.array([self.intents.labels.index(label) for label in head.labels])
+                for code, head in self.lexical.items()}
 
     def sure_of_other_language(self, detection: language.Detection, text: str) -> bool:
         """A sentence the detector is sure is in another language stays in it.

@@ -184,13 +184,13 @@ class RiskOverride(GraphComponent):
 
     def score(self, text: str, message: Message | None = None,
               cleared: bool = False) -> RiskScore:
-        """The model's riskiest piece of `text` (no risk if the head is untrained).
+        """The model's riskiest piece of `text`: the whole message or one of its sentences.
 
-        The whole message's embedding is the one the sentence featurizer already computed. Its
-        sentences are skipped when the whole message already reaches the bar it will be held
-        to: the higher one when a detector guard `cleared` it (an idiom, question, past event),
-        else a long message whose risk sits in one sentence and scores it over the cleared bar
-        would stop at the whole message's lower score and only get the check-in.
+        No risk when the head is untrained. The whole message is scored from the embedding the
+        sentence featurizer already computed; its sentences are scored one by one unless the
+        whole already reaches the escalation bar it will be held to (the higher, cleared bar
+        when a detector guard `cleared` it as an idiom, question or past event), because one
+        risky sentence in a long message can score far above the message as a whole.
         """
         if self.head is None:
             return RiskScore(NONE, 0.0)
