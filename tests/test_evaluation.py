@@ -13,6 +13,7 @@ from rasa.shared.core.domain import Domain
 from bot.nlg.language_nlg import variant_language
 from tests.support import ROOT
 from tools.evaluation import (
+    ConversationReply,
     Reply,
     evaluate_conversations,
     print_conversations,
@@ -45,7 +46,8 @@ def test_an_english_answer_after_the_not_translated_note_is_right_content_in_the
              {"id": "helplines", "turns": [{"say": "...", "any": ["0808 2000 247"]}]}]
     replies = {"clares-law": english, "helplines": text_of("utter_ask_helplines", code)}
     answers = iter(replies[case["id"]] for case in cases)
-    report = evaluate_conversations(cases, lambda sender, text: (next(answers), "x"), code)
+    report = evaluate_conversations(
+        cases, lambda sender, text: ConversationReply(next(answers), "x"), code)
     assert report.right_content_rate == 1.0
     assert report.in_language_rate == 0.5
     assert not report.in_language("clares-law") and report.in_language("helplines")
@@ -57,7 +59,8 @@ def test_a_summary_gives_the_shares_without_the_messages_missed(
     cases = [{"id": "hidden-case", "turns": [{"say": "a held-out message", "any": ["999"]}]},
              {"id": "answered", "turns": [{"say": "another message", "any": ["101"]}]}]
     replies = iter(["Sorry, I didn't understand that.", "Call 101."])
-    report = evaluate_conversations(cases, lambda sender, text: (next(replies), "x"))
+    report = evaluate_conversations(
+        cases, lambda sender, text: ConversationReply(next(replies), "x"))
     assert print_conversations(report, summary) == 1  # 50% right misses the 95% target
     shown = capsys.readouterr().out
     assert "right content: 50.0%" in shown and "hit the fallback: 50.0%" in shown

@@ -33,14 +33,17 @@ import json
 import logging
 import re
 import sys
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
 from bot.intents import FALLBACK_INTENT, RISK_PREFIX, risk_intent
+from bot.nlg.suggestions import load_suggestions
 
 F1_TARGET = 0.90
 RECALL_TARGET = 1.0
@@ -229,8 +232,6 @@ def model_replies(model_dir: Path = ROOT / "models") -> Callable[[str], Reply]:
 
     Each message starts a new conversation, as it would for a new user.
     """
-    import uuid
-
     from rasa.core.agent import Agent  # slow import: only when a model is needed
     from rasa.utils.log_utils import configure_structlog
 
@@ -431,6 +432,7 @@ class TurnResult:
     fallback: bool
     problems: list[str]
     in_language: bool = True  # the reply is in the file's language (always, without one)
+    one_tap: bool = False  # a miss whose fallback suggested a topic that answers it right
 
 
 @dataclass
@@ -462,6 +464,15 @@ class ConversationReport:
         """Cases with the right content and every reply in the file's language."""
         right = sum(self.passed(c) and self.in_language(c) for c in self.results)
         return right / max(1, self.total)
+
+    def one_tap_away(self, case_id: str) -> bool:
+        """A miss whose every wrong turn suggested, as a button, a topic that answers it."""
+        wrong = [turn for turn in self.results[case_id] if turn.problems]
+        return bool(wrong) and all(turn.one_tap for turn in wrong)
+
+    @property
+    def one_tap_rate(self) -> float:
+        return sum(self.one_tap_away(c) for c in self.results) / max(1, self.total)
 
     @property
     def fallback_rate(self) -> float:
@@ -502,29 +513,56 @@ def load_conversations(path: Path) -> list[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
 
 
-ReplyFunction = Callable[[str, str], tuple[str, str]]  # (sender, text) -> (reply, intent)
+class ConversationReply(NamedTuple):
+    """The assistant's answer to one message of a conversation case.
+
+    Its texts joined, the intent it read, and the payloads of the topics its fallback suggested.
+    """
+
+    text: str
+    intent: str
+    suggested: tuple[str, ...] = ()
+
+
+ReplyFunction = Callable[[str, str], ConversationReply]  # (sender, text) -> the reply
+
+
+def new_sender() -> str:
+    return f"eval-{uuid.uuid4().hex}"
 
 
 def evaluate_conversations(cases: list[dict], respond: ReplyFunction,
                            language: str | None = None) -> ConversationReport:
     """Runs every case on a fresh sender through `respond` and judges each turn.
 
-    With `language` (a per-language file), each reply's language is judged too.
+    With `language` (a per-language file), each reply's language is judged too. A wrong
+    fallback turn is tried again with each topic it suggested tapped instead, at the same point
+    of the conversation on a fresh sender, to count the misses one tap from the answer.
     """
-    import uuid
-
     report = ConversationReport(language=language)
     for case in cases:
-        sender = f"eval-{uuid.uuid4().hex}"
+        sender = new_sender()
         turns = []
-        for turn in case["turns"]:
-            reply, intent = respond(sender, str(turn["say"]))
-            fallback = intent == FALLBACK_INTENT or FALLBACK_MARKER in reply.lower()
-            in_language = language is None or reply_language(reply) == language
-            turns.append(TurnResult(turn["say"], reply, intent, fallback, judge_turn(turn, reply),
-                                    in_language))
+        for index, turn in enumerate(case["turns"]):
+            reply = respond(sender, str(turn["say"]))
+            fallback = reply.intent == FALLBACK_INTENT or FALLBACK_MARKER in reply.text.lower()
+            in_language = language is None or reply_language(reply.text) == language
+            problems = judge_turn(turn, reply.text)
+            one_tap = bool(problems) and fallback and any(
+                not judge_turn(turn, tapped(respond, case["turns"][:index], payload).text)
+                for payload in reply.suggested)
+            turns.append(TurnResult(turn["say"], reply.text, reply.intent, fallback, problems,
+                                    in_language, one_tap))
         report.results[str(case["id"])] = turns
     return report
+
+
+def tapped(respond: ReplyFunction, earlier: list[dict], payload: str) -> ConversationReply:
+    """The reply to a suggestion tapped after the `earlier` turns, on a fresh sender."""
+    sender = new_sender()
+    for turn in earlier:
+        respond(sender, str(turn["say"]))
+    return respond(sender, payload)
 
 
 def reply_language(reply: str) -> str:
@@ -554,11 +592,16 @@ def model_responder(action_url: str, model_dir: Path = ROOT / "models") -> Reply
                        generator=language_nlg())
     loop = asyncio.new_event_loop()
 
-    async def respond(sender: str, text: str) -> tuple[str, str]:
+    titled = {f"/{intent}" for intent in load_suggestions().titles}
+
+    async def respond(sender: str, text: str) -> ConversationReply:
         replies = await agent.handle_text(text, sender_id=sender) or []
         tracker = await agent.tracker_store.retrieve(sender)
         intent = (tracker.latest_message.intent or {}).get("name", "") if tracker else ""
-        return "\n".join(r.get("text") or "" for r in replies), intent or ""
+        suggested = tuple(button["payload"] for reply in replies
+                          for button in reply.get("buttons") or [] if button["payload"] in titled)
+        text = "\n".join(r.get("text") or "" for r in replies)
+        return ConversationReply(text, intent or "", suggested)
 
     return lambda sender, text: loop.run_until_complete(respond(sender, text))
 
@@ -617,6 +660,9 @@ def print_conversations(report: ConversationReport, summary: bool = False) -> in
               f"least {report.right_content_target:.0%}; service names stay in English)")
     print(f"hit the fallback: {report.fallback_rate:.1%}  ({fell}/{report.total} cases; "
           f"{report.turn_fallback_rate:.1%} of messages; target at most {FALLBACK_TARGET:.0%})")
+    near = sum(report.one_tap_away(c) for c in report.results)
+    print(f"missed, but the fallback suggested a topic that answers it: {report.one_tap_rate:.1%}"
+          f"  ({near}/{report.total} cases; counted as misses above)")
     return 0 if report.meets_targets else 1
 
 

@@ -24,6 +24,8 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.nlg.suggestions import with_suggestions
+
 SLOT = "language"
 ENGLISH = "en"
 NOT_TRANSLATED = "utter_not_translated"
@@ -50,6 +52,8 @@ class LanguageNLG(TemplatedNaturalLanguageGenerator):
         slots = tracker.current_slot_values()
         response = self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
         code = slots.get(SLOT) or ENGLISH
+        if response is not None:
+            response = with_suggestions(response, tracker.latest_message.parse_data)
         if (response is None or code == ENGLISH or utter_action == NOT_TRANSLATED
                 or self.has_language(utter_action, code)):
             return response

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sanic.request import Request
 
+from bot.nlg.suggestions import load_suggestions
+
 INTENT_PREFIX = "/"
 
 
@@ -25,17 +27,20 @@ def valid_text(text: str) -> str:
 
 
 def button_payloads(responses: dict[str, list[dict]]) -> frozenset[str]:
-    """Every payload a button in the domain's responses offers.
+    """Every payload one of our buttons can offer.
 
-    A client can send any "button press" it likes (Telegram callback data, the widget's
-    requests); channels pass on only payloads that one of our buttons really offers.
+    The domain's responses' own, and the topics the fallback may suggest
+    (bot/nlg/suggestions.py). A client can send any "button press" it likes (Telegram
+    callback data, the widget's requests); channels pass on only payloads that one of our
+    buttons really offers.
     """
-    return frozenset(
+    own = {
         button["payload"]
         for variants in responses.values()
         for variant in variants
         for button in variant.get("buttons", [])
-    )
+    }
+    return frozenset(own | {f"/{intent}" for intent in load_suggestions().titles})
 
 
 class OfferedPayloads:
