@@ -63,6 +63,7 @@ def test_risk_is_found_however_it_is_typed(detector: RiskDetector, text: str, ex
         "I'm trapped in a phone contract till March",
         "is breaking bail conditions a crime",
         "we're training bar staff on spiking",
+        "he used to lock me in back in the 1980s",
     ],
 )
 def test_idioms_past_events_negation_and_questions_do_not_escalate(
@@ -205,6 +206,8 @@ def test_laughter_never_hides_strangling_a_child_or_a_crying_message(
         ("he strangled me last night", False),
         ("they are going to kill us", False),  # danger now: the model missed it, never gated
         ("i want to kill myself", False),
+        ("he's threatening to share my pics unless i send more", True),  # or a law question
+        ("she said she'll post the video if i leave", True),
     ],
 )
 def test_hyperbole_prone_phrases_are_marked_for_the_model(

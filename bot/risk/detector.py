@@ -125,7 +125,12 @@ class RiskMatch:
 
 
 def _unleet(word: str) -> str:
-    """Digits and symbols standing for letters ("k1ll" -> "kill"), only inside words."""
+    """Digits and symbols standing for letters ("k1ll" -> "kill"), only inside words.
+
+    A decade ("1980s") is left alone: the past-event phrases name it.
+    """
+    if word[:-1].isdigit():
+        return word
     if any(c.isalpha() for c in word) and any(not c.isalpha() for c in word):
         return word.translate(LEET)
     return word
