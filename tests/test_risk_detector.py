@@ -60,6 +60,10 @@ def test_risk_is_found_however_it_is_typed(detector: RiskDetector, text: str, ex
         "what is the law on strangulation",
         "is spiking a crime",
         "i would never hurt my partner",
+        "I'm trapped in a phone contract till March",
+        "is breaking bail conditions a crime",
+        "we're training bar staff on spiking",
+        "he used to lock me in back in the 1980s",
     ],
 )
 def test_idioms_past_events_negation_and_questions_do_not_escalate(
@@ -70,6 +74,20 @@ def test_idioms_past_events_negation_and_questions_do_not_escalate(
 
 def test_a_past_event_does_not_hide_danger_now_in_the_same_message(detector: RiskDetector):
     assert category(detector, "he used to hit me but now he's trying to kill me") == "danger_now"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we're back in contact and I'm scared I'll hit her again",  # not "back in the day"
+        "if I go back in the room I don't know what I'll do",
+        "he raped me two weeks ago",  # weeks ago is recent, not over
+    ],
+)
+def test_back_in_and_weeks_ago_do_not_put_a_message_in_the_past(
+    detector: RiskDetector, text: str
+):
+    assert not detector.assess(text).cleared
 
 
 def test_a_past_strangling_is_still_a_high_risk_sign(detector: RiskDetector):
@@ -188,6 +206,8 @@ def test_laughter_never_hides_strangling_a_child_or_a_crying_message(
         ("he strangled me last night", False),
         ("they are going to kill us", False),  # danger now: the model missed it, never gated
         ("i want to kill myself", False),
+        ("he's threatening to share my pics unless i send more", True),  # or a law question
+        ("she said she'll post the video if i leave", True),
     ],
 )
 def test_hyperbole_prone_phrases_are_marked_for_the_model(
@@ -229,6 +249,14 @@ def test_a_gated_phrase_escalates_when_the_model_sees_risk_and_checks_in_when_no
     text = "my sister will kill me if I break her straighteners"
     assert gated_tier(detector, text, bar) == ("high", "high_indicator", "patterns")
     assert gated_tier(detector, text, bar / 2) == ("uncertain", "high_indicator", "patterns")
+
+
+def test_a_gated_phrase_in_a_joke_needs_the_escalate_bar(detector: RiskDetector):
+    """Laughing makes hyperbole likelier: the model must see as much risk as with no phrase."""
+    config = RiskOverride.get_default_config()
+    text = "my sister will kill me if I break her straighteners 😂"
+    assert gated_tier(detector, text, config["gated_escalate_threshold"])[0] == "uncertain"
+    assert gated_tier(detector, text, config["escalate_threshold"])[0] == "high"
 
 
 def test_a_gated_phrase_escalates_without_a_model(detector: RiskDetector):

@@ -351,15 +351,17 @@ class Row:
     probability: float
     phrase: str
     cleared: bool
+    joking: bool = False
 
 
-def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
-    """Chooses the escalate and check-in thresholds on a development file.
+def tune_risk(devs: list[Path], false_escalations: float, flagged: float) -> int:
+    """Chooses the escalate and check-in thresholds on development files, pooled.
 
     Escalate: the lowest threshold keeping false escalations (detector included) at or under
     `false_escalations`; check in: the lowest keeping benign messages escalated or checked in at
     or under `flagged`. A hyperbole-prone (gated) phrase counts as escalated when the model
-    scores it at `gated_escalate_threshold` (config.yml) or more, else as checked in. Prints the
+    scores it at `gated_escalate_threshold` (config.yml) or more (at the escalate threshold in
+    a message marked as a joke), else as checked in. Prints the
     thresholds and what they give on the file.
     """
     import numpy as np
@@ -376,20 +378,28 @@ def tune_risk(dev: Path, false_escalations: float, flagged: float) -> int:
                         [label for _, label in examples], c=float(settings["c"]),
                         none_weight=float(settings["none_weight"]))
     detector = default_detector()
-    risk, benign = load_risk_file(dev)
+    risk: dict[str, list[str]] = {}
+    benign: list[str] = []
+    for dev in devs:
+        file_risk, file_benign = load_risk_file(dev)
+        for category, messages in file_risk.items():
+            risk.setdefault(category, []).extend(messages)
+        benign.extend(file_benign)
     cleared_bar = float(settings["cleared_escalate_threshold"])
     gated_bar = float(settings["gated_escalate_threshold"])
 
     def scored(text: str) -> Row:
         assessment = detector.assess(text)
         phrase = "gated" if assessment.gated else "plain" if assessment.match else ""
-        return Row(head.score(pieces(text), encode).probability, phrase, assessment.cleared)
+        return Row(head.score(pieces(text), encode).probability, phrase, assessment.cleared,
+                   assessment.joking)
 
     rows = {c: [scored(t) for t in messages] for c, messages in risk.items()}
     benign_rows = [scored(t) for t in benign]
 
     def escalates(row: Row, at: float) -> bool:
-        return (row.phrase == "plain" or (row.phrase == "gated" and row.probability >= gated_bar)
+        gated_at = max(at, gated_bar) if row.joking else gated_bar
+        return (row.phrase == "plain" or (row.phrase == "gated" and row.probability >= gated_at)
                 or row.probability >= (max(at, cleared_bar) if row.cleared else at))
 
     grid = [round(x, 2) for x in np.arange(0.05, 1.0, 0.01)]
@@ -679,8 +689,9 @@ def main() -> int:
     risk.add_argument("files", type=Path, nargs="+")
     risk.add_argument("--summary", action="store_true",
                       help="figures only, no missed messages (for held-out files)")
-    tune = commands.add_parser("tune-risk", help="risk thresholds from a development file")
-    tune.add_argument("file", type=Path, nargs="?", default=ROOT / "tests/data/risk_dev.yml")
+    tune = commands.add_parser("tune-risk", help="risk thresholds from development files")
+    tune.add_argument("files", type=Path, nargs="*",
+                      default=[ROOT / "tests/data/risk_dev.yml"])
     tune.add_argument("--false-escalations", type=float, default=FALSE_ESCALATION_TARGET)
     tune.add_argument("--flagged", type=float, default=0.07)
     intents = commands.add_parser("intents", help="right intents of development questions")
@@ -695,7 +706,7 @@ def main() -> int:
         cross_validate(args.out, args.folds, args.seed)
         return print_f1(args.out)
     if args.command == "tune-risk":
-        return tune_risk(args.file, args.false_escalations, args.flagged)
+        return tune_risk(args.files, args.false_escalations, args.flagged)
     if args.command == "f1":
         return print_f1(args.results_dir)
     if args.command == "conversations":

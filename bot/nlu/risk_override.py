@@ -203,12 +203,17 @@ class RiskOverride(GraphComponent):
              classifier_intent: str, classifier_confidence: float) -> tuple[str | None, str, str]:
         """(tier, category, source) for one message; tier None means no risk.
 
-        A gated phrase escalates when the model sees some risk too, or when there is no model
-        (the detector stays a floor that needs none); otherwise it gets the check-in below.
+        A gated phrase escalates when the model sees some risk too (as much as an unmatched
+        message needs when the message marks itself as a joke), or when there is no model (the
+        detector stays a floor that needs none); otherwise it gets the check-in below.
         """
         match = assessment.match
-        if match and (not match.gated or self.head is None
-                      or score.probability >= self.config["gated_escalate_threshold"]):
+        # A laughing marker makes hyperbole likelier: a gated phrase then needs as much risk
+        # from the model as a message with no phrase at all ("she'll kill me if I touch her
+        # oat milk 😂"), and gets the check-in under it.
+        gated_at = self.config["escalate_threshold" if assessment.joking
+                               else "gated_escalate_threshold"]
+        if match and (not match.gated or self.head is None or score.probability >= gated_at):
             return HIGH, match.category, "patterns"
         escalate_at = self.config["cleared_escalate_threshold" if assessment.cleared
                                   else "escalate_threshold"]

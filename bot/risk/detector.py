@@ -96,10 +96,13 @@ class Assessment:
     `match` is the most urgent risk found, if any. `cleared` says a guard (idiom, negation, joke,
     awareness question) or a past-event phrase matched: the message uses words like a risk
     message but was recognised as not being one, so the classifier should not escalate it alone.
+    `joking`: the message marks itself as a joke ("lol", a laughing emoji), which makes a
+    hyperbole-prone phrase likelier to be hyperbole.
     """
 
     match: RiskMatch | None
     cleared: bool
+    joking: bool = False
 
     @property
     def gated(self) -> bool:
@@ -122,7 +125,12 @@ class RiskMatch:
 
 
 def _unleet(word: str) -> str:
-    """Digits and symbols standing for letters ("k1ll" -> "kill"), only inside words."""
+    """Digits and symbols standing for letters ("k1ll" -> "kill"), only inside words.
+
+    A decade ("1980s") is left alone: the past-event phrases name it.
+    """
+    if word[:-1].isdigit():
+        return word
     if any(c.isalpha() for c in word) and any(not c.isalpha() for c in word):
         return word.translate(LEET)
     return word
@@ -240,19 +248,19 @@ class RiskDetector:
     # ------------------------------------------------------------------ detecting
     def assess(self, text: str) -> Assessment:
         """The most urgent risk in `text` (or None), and whether anything cleared it."""
-        found, cleared = self._find(text)
+        found, cleared, joking = self._find(text)
         # A phrase that escalates on its own outranks a gated one of a more urgent category.
         match = min(found, key=lambda m: (m.gated, PRIORITY.index(m.category))) if found else None
-        return Assessment(match, cleared)
+        return Assessment(match, cleared, joking)
 
     def detect(self, text: str) -> RiskMatch | None:
         """The most urgent risk in `text`, or None when there is none."""
         return self.assess(text).match
 
-    def _find(self, text: str) -> tuple[list[RiskMatch], bool]:
+    def _find(self, text: str) -> tuple[list[RiskMatch], bool, bool]:
         """Every risk phrase found, after guards and past-event phrases are applied.
 
-        Also says whether any guard or past-event phrase matched.
+        Also says whether any guard or past-event phrase matched, and whether it is a joke.
         """
         normalised = self.normalise(text)
         doc = self.nlp(normalised)
@@ -277,7 +285,7 @@ class RiskDetector:
             if category in self.joke_categories and joking:
                 continue
             results.append(RiskMatch(category, phrase, (category, phrase) in self.gated))
-        return results, bool(guards or past_clauses or joking)
+        return results, bool(guards or past_clauses or joking), joking
 
     def is_joking(self, text: str, normalised: str) -> bool:
         """Whether the message marks itself as a joke ("lol", a laughing emoji)."""
