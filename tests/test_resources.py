@@ -26,6 +26,13 @@ NOT_PHONE_NUMBERS = {
     "2015", "2023",  # coercive control a crime since 2015, ex-partners since April 2023 (facts.md)
     "9",  # "9.30am", Family Rights Group's opening time (content/resources.yml)
     "2026",  # creating a fake intimate image of an adult became a crime in 2026 (facts.md)
+    "15",  # Essex Police's definition counts people aged 15 and over (seed 002)
+    "2", "3",  # emergencySMS replies in about 2 minutes; try again after 3 (facts.md topic 10)
+    "2003", "74",  # consent: Sexual Offences Act 2003, section 74 (facts.md)
+    "31", "2024",  # image offences in force from 31 January 2024 (facts.md topic 16)
+    "2014", "2021", "400",  # Clare's Law since March 2014, DA Act 2021; ~400 disclosures (seed 004)
+    "5",  # priority need since 5 July 2021 (facts.md topic 1)
+    "6",  # a settlement decision usually takes about 6 months (facts.md topic 4)
 }
 # A run of digits, possibly in groups ("0808 2000 247"), not glued to letters ("9am", "s.76").
 DIGIT_RUN = re.compile(r"(?<![\w.])\d+(?: \d+)*(?![\w])")
