@@ -28,7 +28,7 @@ def test_greeting_asks_who_it_is_for_and_gives_999(bot: Bot) -> None:
         ("my ex keeps following me", "Stalking Protection Order"),
         ("im a man and my girlfriend hits me", "0808 801 0327"),
         ("how do i report to essex police", "0800 358 0351"),
-        ("how do i cover my tracks", "don't erase your browser history"),
+        ("how do i cover my tracks", "do not erase your browser history"),
         ("are you a real person", "automated assistant"),
         ("do you keep my messages", "then deletes it"),
         ("what is the reflect campaign", "07841 999342"),

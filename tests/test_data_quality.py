@@ -135,7 +135,7 @@ def test_no_held_out_or_development_message_is_trained_on(
     trained = {text for text in corpus | examples if len(text.split()) > SHORT}
     files = [*sorted((ROOT / "tests" / "heldout").glob("*.yml")),
              *sorted((ROOT / "tests" / "data").glob("*_dev.yml")),
-             *sorted((ROOT / "tests" / "data").glob("risk_dev_*.yml")),
+             *sorted((ROOT / "tests" / "data").glob("*_dev_*.yml")),
              *sorted((ROOT / "tests" / "data" / "languages_dev").glob("*.yml"))]
     assert len(files) > 25  # risk and conversation sets, one of each kind per language
     for path in files:
