@@ -226,3 +226,16 @@ def test_the_languages_ngram_risk_head_is_mixed_into_the_encoders_risk(
     understanding.process([parsed])
     assert parsed.get(INTENT)["name"] == "risk_danger_now"
     assert parsed.get("risk")["source"] == "model"
+
+
+def test_laughter_raises_the_heads_bar_to_escalate_and_leaves_the_check_in(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    detected_as(monkeypatch, "pt", 0.95)
+    understanding = component()
+    understanding.risk.bias[:] = 0.0  # P(none) 1/7: the head sees risk
+    parsed = message("a minha irma comeu o meu bolo, vou dar-lhe uma lição kkkk")
+    understanding.process([parsed])
+    assert parsed.get("risk")["tier"] == "uncertain"
+    parsed = message("a minha irma comeu o meu bolo, vou dar-lhe uma lição")
+    understanding.process([parsed])
+    assert parsed.get("risk")["tier"] == "high"

@@ -127,6 +127,8 @@ class LanguageUnderstanding(GraphComponent):
         `english_unsure`: the English classifier's confidence under which (the fallback
         threshold: it would fall back) a message whose language is unclear is tried in the
         detector's likeliest language; its intent there must reach `remember_from`.
+        `joke_escalate_threshold`: the heads' bar for a message marked as a joke by laughter
+        (the English path's bar for a message its guards cleared); under it, the check-in.
         `risk_lexical_weight`: the share of the risk probabilities that comes from a character
         n-gram head trained (`risk_lexical_c`) on the phrasings written in the message's
         language (`extra_corpus`): the encoder alone reads Romanian and Lithuanian poorly and
@@ -150,6 +152,7 @@ class LanguageUnderstanding(GraphComponent):
             "risk_lexical_c": 10.0,
             "risk_lexical_weight": 0.4,
             "escalate_threshold": 0.6,
+            "joke_escalate_threshold": 0.97,
             "check_in_threshold": 0.35,
             "min_category_share": 0.5,
         }
@@ -343,7 +346,9 @@ class LanguageUnderstanding(GraphComponent):
         share, category = ranked[0]
         if share / max(risk, 1e-9) < self.config["min_category_share"]:
             category = "high_indicator"
-        tier = HIGH if risk >= self.config["escalate_threshold"] else UNCERTAIN
+        joking = self.patterns.is_joking(text, language.fold(text))
+        bar = self.config["joke_escalate_threshold" if joking else "escalate_threshold"]
+        tier = HIGH if risk >= bar else UNCERTAIN
         self.set_risk(message, category, "model", tier)
 
     @staticmethod
