@@ -239,3 +239,17 @@ def test_laughter_raises_the_heads_bar_to_escalate_and_leaves_the_check_in(
     parsed = message("a minha irma comeu o meu bolo, vou dar-lhe uma lição")
     understanding.process([parsed])
     assert parsed.get("risk")["tier"] == "high"
+
+
+def test_a_message_that_names_no_language_is_not_a_request_to_change_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    detected_as(monkeypatch, "en", 0.4)
+    parsed = message("ok si eu unde dorm in seara asta?", "change_language", 0.9)
+    parsed.set(INTENT_RANKING_KEY, [{"name": "change_language", "confidence": 0.9},
+                                    {"name": "ask_refuge", "confidence": 0.05}])
+    component().process([parsed])
+    assert parsed.get(INTENT) == {"name": "ask_refuge", "confidence": 0.05}
+    assert [entry["name"] for entry in parsed.get(INTENT_RANKING_KEY)] == ["ask_refuge"]
+    parsed = message("can we talk in polish", "change_language", 0.9)
+    component().process([parsed])
+    assert parsed.get(INTENT)["name"] == "change_language"

@@ -236,6 +236,8 @@ class LanguageUnderstanding(GraphComponent):
             text = message.get(TEXT)
             if text and not text.startswith("/"):
                 self.understand(message, text)
+                if not language.mentions_a_language(text):
+                    drop_intent(message, CHANGE_LANGUAGE)
         return messages
 
     def understand(self, message: Message, text: str) -> None:
@@ -423,6 +425,26 @@ def set_intent(message: Message, ranking: list[tuple[str, float]]) -> None:
                for name, confidence in ranking if name != DEFAULT_NLU_FALLBACK_INTENT_NAME]
     message.set(INTENT, entries[0], add_to_output=True)
     message.set(INTENT_RANKING_KEY, entries, add_to_output=True)
+
+
+def drop_intent(message: Message, name: str) -> None:
+    """Takes `name` out of the ranking; when it was first, the next intent takes its place.
+
+    Used for `change_language` in a message that names no language: both classifiers put
+    everyday Romanian questions there ("ok si eu unde dorm in seara asta?"). A request made in
+    so many words ("po polsku", "language pl") names one and never gets here.
+    """
+    intent = message.get(INTENT) or {}
+    ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or []
+               if entry.get(INTENT_NAME_KEY) != name]
+    if intent.get(INTENT_NAME_KEY) != name:
+        if len(ranking) != len(message.get(INTENT_RANKING_KEY) or []):
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return
+    top = ranking[0] if ranking else {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                                      PREDICTED_CONFIDENCE_KEY: 0.0}
+    message.set(INTENT, top, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
 
 def balanced_weights(labels: list[str]) -> np.ndarray:
