@@ -27,6 +27,7 @@ from bot.encoder import multilingual
 from bot.nlu.language_understanding import (
     INTENT_HEAD,
     LEXICAL_HEAD,
+    LEXICAL_RISK_HEAD,
     RISK_HEAD,
     LanguageUnderstanding,
     intent_examples,
@@ -44,15 +45,17 @@ def component_from_model(archive: Path) -> LanguageUnderstanding:
     with tarfile.open(archive) as tar, tempfile.TemporaryDirectory() as directory:
         for member in tar.getmembers():
             name = Path(member.name).name
-            if name.startswith((INTENT_HEAD, RISK_HEAD, LEXICAL_HEAD)) and member.isfile():
+            heads = (INTENT_HEAD, RISK_HEAD, LEXICAL_HEAD, LEXICAL_RISK_HEAD)
+            if name.startswith(heads) and member.isfile():
                 source = tar.extractfile(member)
                 if source is not None:
                     (Path(directory) / name).write_bytes(source.read())
         intents = multilingual.EmbeddingHead.load(Path(directory), INTENT_HEAD)
         risk = multilingual.EmbeddingHead.load(Path(directory), RISK_HEAD)
         lexical = load_lexical_heads(Path(directory))
+        lexical_risk = load_lexical_heads(Path(directory), LEXICAL_RISK_HEAD)
     return LanguageUnderstanding(LanguageUnderstanding.get_default_config(), None, None,
-                                 intents, risk, lexical)
+                                 intents, risk, lexical, lexical_risk)
 
 
 def time_pass(component: LanguageUnderstanding, texts: list[str]) -> list[float]:

@@ -69,6 +69,20 @@ def switch_phrases() -> dict[str, str]:
             for phrase in entry.get("switch") or []}
 
 
+@lru_cache(maxsize=1)
+def _language_words() -> tuple[str, ...]:
+    data = yaml.safe_load(LANGUAGES_FILE.read_text(encoding="utf-8"))
+    return tuple(str(word) for word in data.get("language_words") or ())
+
+
+def mentions_a_language(text: str) -> bool:
+    """Whether a word of the message starts like a language's name, "language" or "translate".
+
+    Without one, a message cannot be a request to change language, whatever a classifier says.
+    """
+    return any(word.startswith(_language_words()) for word in fold(text).split())
+
+
 def asked_for(text: str) -> str | None:
     """The language the message asks for in so many words, if it does."""
     folded = fold(text)

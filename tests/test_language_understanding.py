@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import language
@@ -168,3 +169,87 @@ def test_questions_are_grouped_by_the_language_their_file_names() -> None:
     pairs = examples_by_language(Path(language_understanding.ROOT) / "content" / "nlu_languages")
     assert {"pl", "ro", "lt", "pt", "tr"} <= set(pairs)
     assert all(intent and text for examples in pairs.values() for intent, text in examples)
+
+
+def test_an_english_phrase_that_escalates_alone_still_does_inside_another_language(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    detected_as(monkeypatch, "ro", 0.95)
+    parsed = message("sotul meu strangled me aseara")
+    component().process([parsed])
+    assert parsed.get(INTENT)["name"] == "risk_high_indicator"
+    assert parsed.get("risk")["source"] == "patterns"
+
+
+def test_an_escalation_survives_the_fallback_classifier_however_sure_the_intent_heads_are(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the n-gram head is sure of "greet" (its own words); the phrase still escalates, and the
+    # ranking holds the escalation alone, so the fallback's ambiguity check cannot undo it
+    detected_as(monkeypatch, "ro", 0.95)
+    parsed = message("buna ziua, m-a violat")
+    component().process([parsed])
+    fallback = FallbackClassifier({**FallbackClassifier.get_default_config(), "threshold": 0.4,
+                                   "ambiguity_threshold": 0.05})
+    fallback.process([parsed])
+    assert parsed.get(INTENT)["name"] == "risk_sexual_violence"
+    assert parsed.get(INTENT_RANKING_KEY) == [parsed.get(INTENT)]
+
+
+def test_an_english_hyperbole_inside_another_language_needs_the_head_to_escalate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # "want to die" is gated in English too: said of an exam or a joke as often as meant
+    detected_as(monkeypatch, "ro", 0.95)
+    parsed = message("frate-miu, i want to die de rusine")
+    component().process([parsed])
+    assert not parsed.get(INTENT)["name"].startswith("risk_")
+    assert parsed.get("risk") == {"category": "self_harm", "source": "patterns",
+                                  "tier": "uncertain"}
+    understanding = component()
+    understanding.risk.bias[:] = 0.0  # the head now sees risk (1 - P(none) > check-in bar)
+    parsed = message("frate-miu, i want to die de rusine")
+    understanding.process([parsed])
+    assert parsed.get(INTENT)["name"] == "risk_self_harm"
+
+
+def test_the_languages_ngram_risk_head_is_mixed_into_the_encoders_risk(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    detected_as(monkeypatch, "ro", 0.95)
+    lexical = LexicalHead.fit(["zorba kra", "kra zorba zorba", "plim plam", "buna ziua",
+                               "mersi mult"],
+                              ["danger_now", "danger_now", "self_harm", NONE, NONE], c=100.0)
+    understanding = component()
+    understanding.lexical_risk = {"ro": lexical}
+    understanding.config["risk_lexical_weight"] = 0.0  # the encoder head alone: no risk
+    parsed = message("zorba kra zorba")
+    understanding.process([parsed])
+    assert parsed.get("risk") is None
+    understanding.config["risk_lexical_weight"] = 1.0
+    understanding.process([parsed])
+    assert parsed.get(INTENT)["name"] == "risk_danger_now"
+    assert parsed.get("risk")["source"] == "model"
+
+
+def test_laughter_raises_the_heads_bar_to_escalate_and_leaves_the_check_in(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    detected_as(monkeypatch, "pt", 0.95)
+    understanding = component()
+    understanding.risk.bias[:] = 0.0  # P(none) 1/7: the head sees risk
+    parsed = message("a minha irma comeu o meu bolo, vou dar-lhe uma lição kkkk")
+    understanding.process([parsed])
+    assert parsed.get("risk")["tier"] == "uncertain"
+    parsed = message("a minha irma comeu o meu bolo, vou dar-lhe uma lição")
+    understanding.process([parsed])
+    assert parsed.get("risk")["tier"] == "high"
+
+
+def test_a_message_that_names_no_language_is_not_a_request_to_change_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    detected_as(monkeypatch, "en", 0.4)
+    parsed = message("ok si eu unde dorm in seara asta?", "change_language", 0.9)
+    parsed.set(INTENT_RANKING_KEY, [{"name": "change_language", "confidence": 0.9},
+                                    {"name": "ask_refuge", "confidence": 0.05}])
+    component().process([parsed])
+    assert parsed.get(INTENT) == {"name": "ask_refuge", "confidence": 0.05}
+    assert [entry["name"] for entry in parsed.get(INTENT_RANKING_KEY)] == ["ask_refuge"]
+    parsed = message("can we talk in polish", "change_language", 0.9)
+    component().process([parsed])
+    assert parsed.get(INTENT)["name"] == "change_language"

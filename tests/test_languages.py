@@ -125,9 +125,17 @@ def test_each_language_has_a_risk_phrase_for_every_category(code: str) -> None:
     ("pt", "o que é violação"), ("pt", "o que é estupro"), ("tr", "tecavüz nedir"),
     ("tr", "yardım hattı numarası nedir"), ("ro", "ce este violul"),
     ("pt", "vou matar-me a estudar para os exames"), ("tr", "bu iş beni öldürecek"),
+    ("tr", "kardeşim yine telefonumu alırsa onu öldürürüm haha"),
+    ("pt", "ela comeu o meu bolo, vou matá-la kkkk"),
+    ("pt", "na escola pensava em suicídio, há muitos anos, agora estou bem"),
 ])
 def test_questions_and_asking_for_help_are_not_risk_phrases(code: str, text: str) -> None:
     assert default_patterns().match(text, code) is None
+
+
+def test_a_joke_marker_does_not_clear_a_child_or_sexual_violence_phrase() -> None:
+    assert default_patterns().match("bana tecavüz etti haha", "tr") == "sexual_violence"
+    assert default_patterns().match("on bije moje dziecko xd", "pl") == "child"
 
 
 # ------------------------------------------------------------------------------- translations

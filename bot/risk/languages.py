@@ -22,9 +22,18 @@ PATTERNS_FILE = Path(__file__).resolve().parents[2] / "content" / "risk_patterns
 
 
 class LanguagePatterns:
-    """One compiled expression per language and category."""
+    """One compiled expression per language and category.
 
-    def __init__(self, phrases: dict[str, dict[str, list[str]]]) -> None:
+    A message that marks itself as a joke ("... onu öldüreceğim haha", "ahah", "kkk", a laughing
+    emoji) escapes the phrases of the `joke_categories`, as in the English detector; the risk
+    head still reads it, and a child or sexual violence phrase still escalates.
+    """
+
+    def __init__(self, phrases: dict[str, dict[str, list[str]]],
+                 joke_categories: frozenset[str] = frozenset(),
+                 joke_markers: frozenset[str] = frozenset()) -> None:
+        self.joke_categories = joke_categories
+        self.joke_markers = joke_markers
         self.expressions: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
         for language, categories in phrases.items():
             unknown = set(categories) - set(PRIORITY)
@@ -39,7 +48,10 @@ class LanguagePatterns:
     @classmethod
     def from_file(cls, path: Path = PATTERNS_FILE) -> LanguagePatterns:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return cls({code: value for code, value in data.items() if isinstance(value, dict)})
+        jokes = data.pop("jokes", None) or {}
+        return cls({code: value for code, value in data.items() if isinstance(value, dict)},
+                   frozenset(jokes.get("categories") or ()),
+                   frozenset(str(marker) for marker in jokes.get("markers") or ()))
 
     @property
     def languages(self) -> frozenset[str]:
@@ -48,10 +60,17 @@ class LanguagePatterns:
     def match(self, text: str, language: str) -> str | None:
         """The most urgent category whose phrase the message contains, in `language`."""
         folded = fold(text)
+        joking = self.is_joking(text, folded)
         for category, expression in self.expressions.get(language, []):
-            if expression.search(folded):
+            if expression.search(folded) and not (joking and category in self.joke_categories):
                 return category
         return None
+
+    def is_joking(self, text: str, folded: str) -> bool:
+        """Whether the message marks itself as a joke (a laughing word or emoji)."""
+        words = set(folded.split())
+        return any(marker in words if marker.isalpha() else marker in text
+                   for marker in self.joke_markers)
 
 
 @lru_cache(maxsize=1)
