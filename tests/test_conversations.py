@@ -225,3 +225,19 @@ def test_a_student_gets_adult_services_not_only_childline(bot: Bot) -> None:
 def test_a_teacher_told_by_a_pupil_gets_the_safeguarding_route(bot: Bot) -> None:
     reply = texts(bot.say("i'm a teacher and a pupil says her boyfriend controls her, what now"))
     assert "safeguarding" in reply and "0808 800 5000" in reply
+
+
+@pytest.mark.parametrize(("text", "title", "answer"), [
+    ("the thing with the court", "Court protection orders", "non-molestation order"),
+    ("anger", "Help with anger", "behaviour-change programmes"),
+])
+def test_a_vague_question_is_answered_or_its_topic_is_one_tap_away(
+        bot: Bot, text: str, title: str, answer: str) -> None:
+    """Through the trained model and REST: either the answer, or the fallback (with 999) whose
+    button for the topic gives the answer when tapped; never a dead end."""
+    replies = bot.say(text)
+    if answer in texts(replies):
+        return
+    assert "didn't understand" in texts(replies) and "999" in texts(replies)
+    button = next(b for r in replies for b in r.get("buttons", []) if b["title"] == title)
+    assert answer in texts(bot.say(button["payload"]))

@@ -44,7 +44,7 @@ def romanian_head() -> LexicalHead:
     return LexicalHead.fit(texts, labels, c=100.0)
 
 
-def component() -> LanguageUnderstanding:
+def component(lexical_risk: dict[str, LexicalHead] | None = None) -> LanguageUnderstanding:
     """Encoder heads that say nothing (uniform intents, no risk), and the Romanian n-gram head."""
     dimensions = multilingual.DIMENSIONS
     intents = multilingual.EmbeddingHead(LABELS, np.zeros((dimensions, len(LABELS))),
@@ -54,7 +54,7 @@ def component() -> LanguageUnderstanding:
         risk_labels, np.zeros((dimensions, len(risk_labels))),
         np.array([10.0] + [0.0] * len(CATEGORIES)))
     return LanguageUnderstanding(LanguageUnderstanding.get_default_config(), None, None,
-                                 intents, risk, {"ro": romanian_head()})
+                                 intents, risk, {"ro": romanian_head()}, lexical_risk)
 
 
 @pytest.fixture(autouse=True)
@@ -216,8 +216,7 @@ def test_the_languages_ngram_risk_head_is_mixed_into_the_encoders_risk(
     lexical = LexicalHead.fit(["zorba kra", "kra zorba zorba", "plim plam", "buna ziua",
                                "mersi mult"],
                               ["danger_now", "danger_now", "self_harm", NONE, NONE], c=100.0)
-    understanding = component()
-    understanding.lexical_risk = {"ro": lexical}
+    understanding = component(lexical_risk={"ro": lexical})
     understanding.config["risk_lexical_weight"] = 0.0  # the encoder head alone: no risk
     parsed = message("zorba kra zorba")
     understanding.process([parsed])
@@ -250,6 +249,7 @@ def test_a_message_that_names_no_language_is_not_a_request_to_change_it(
     component().process([parsed])
     assert parsed.get(INTENT) == {"name": "ask_refuge", "confidence": 0.05}
     assert [entry["name"] for entry in parsed.get(INTENT_RANKING_KEY)] == ["ask_refuge"]
-    parsed = message("can we talk in polish", "change_language", 0.9)
-    component().process([parsed])
-    assert parsed.get(INTENT)["name"] == "change_language"
+    for asked in ("can we talk in polish", "LANG RO"):  # the SMS command too
+        parsed = message(asked, "change_language", 0.9)
+        component().process([parsed])
+        assert parsed.get(INTENT)["name"] == "change_language"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 import yaml
 
 from bot.intents import RISK_PREFIX
 from bot.nlg.suggestions import load_suggestions, with_suggestions
 from tests.support import ROOT
-from tests.support.rest import Bot, texts
 from tools.evaluation import ConversationReply, evaluate_conversations
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -62,20 +60,3 @@ def test_a_fallback_that_suggested_the_right_topic_is_a_miss_one_tap_away() -> N
     report = evaluate_conversations(cases, lambda sender, text: answers[text])
     assert report.right_content_rate == 0.0 and report.fallback_rate == 1.0
     assert report.one_tap_rate == 1.0
-
-
-@pytest.mark.e2e
-@pytest.mark.parametrize(("text", "title", "answer"), [
-    ("the thing with the court", "Court protection orders", "non-molestation order"),
-    ("anger", "Help with anger", "behaviour-change programmes"),
-])
-def test_a_vague_question_is_answered_or_its_topic_is_one_tap_away(
-        bot: Bot, text: str, title: str, answer: str) -> None:
-    """Through the trained model and REST: either the answer, or the fallback (with 999) whose
-    button for the topic gives the answer when tapped; never a dead end."""
-    replies = bot.say(text)
-    if answer in texts(replies):
-        return
-    assert "didn't understand" in texts(replies) and "999" in texts(replies)
-    button = next(b for r in replies for b in r.get("buttons", []) if b["title"] == title)
-    assert answer in texts(bot.say(button["payload"]))

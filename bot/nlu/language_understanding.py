@@ -240,8 +240,8 @@ class LanguageUnderstanding(GraphComponent):
             text = message.get(TEXT)
             if text and not text.startswith("/"):
                 self.understand(message, text)
-                if not language.mentions_a_language(text):
-                    drop_intent(message, CHANGE_LANGUAGE)
+                if not (language.asked_for(text) or language.mentions_a_language(text)):
+                    drop_intent(message, CHANGE_LANGUAGE)  # "LANG RO" asks; "langa" does not
         return messages
 
     def understand(self, message: Message, text: str) -> None:
