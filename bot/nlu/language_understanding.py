@@ -298,12 +298,10 @@ class LanguageUnderstanding(GraphComponent):
     def intent_probabilities(self, text: str, code: str, vector: np.ndarray) -> np.ndarray:
         """The encoder head's intent probabilities, mixed with the language's n-gram head's."""
         probabilities = self.intents.probabilities(vector)[0]
-        lexical = self.lexical.get(code)
-        if lexical is None:
+        if code not in self.lexical:
             return probabilities
-        weight = float(self.config["lexical_weight"])
-        mixed = (1.0 - weight) * probabilities
-        mixed[self.lexical_columns[code]] += weight * lexical.probabilities([text])[0]
+        mixed = mix(probabilities, self.lexical[code].probabilities([text])[0],
+                    self.lexical_columns[code], float(self.config["lexical_weight"]))
         sharpened = mixed ** float(self.config["mix_sharpness"])
         return sharpened / sharpened.sum()
 
@@ -376,13 +374,18 @@ class LanguageUnderstanding(GraphComponent):
     def risk_probabilities(self, text: str, code: str, vector: np.ndarray) -> np.ndarray:
         """The encoder risk head's probabilities, mixed with the language's n-gram risk head's."""
         probabilities = self.risk.probabilities(vector)[0]
-        lexical = self.lexical_risk.get(code)
-        if lexical is None:
+        if code not in self.lexical_risk:
             return probabilities
-        weight = float(self.config["risk_lexical_weight"])
-        mixed = (1.0 - weight) * probabilities
-        mixed[self.lexical_risk_columns[code]] += weight * lexical.probabilities([text])[0]
-        return mixed
+        return mix(probabilities, self.lexical_risk[code].probabilities([text])[0],
+                   self.lexical_risk_columns[code], float(self.config["risk_lexical_weight"]))
+
+
+def mix(encoder: np.ndarray, lexical: np.ndarray, columns: np.ndarray,
+        weight: float) -> np.ndarray:
+    """The encoder head's probabilities and, with `weight`, the n-gram head's (at `columns`)."""
+    mixed = (1.0 - weight) * encoder
+    mixed[columns] += weight * lexical
+    return mixed
 
 
 def columns_among(head: multilingual.EmbeddingHead | None,
