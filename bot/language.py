@@ -56,10 +56,13 @@ def fold(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _languages_file() -> dict:
+    return yaml.safe_load(LANGUAGES_FILE.read_text(encoding="utf-8"))
+
+
 def languages() -> dict[str, dict]:
     """The supported languages (English first), from content/languages.yml."""
-    data = yaml.safe_load(LANGUAGES_FILE.read_text(encoding="utf-8"))
-    return dict(data["languages"])
+    return dict(_languages_file()["languages"])
 
 
 @lru_cache(maxsize=1)
@@ -71,8 +74,7 @@ def switch_phrases() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _language_words() -> tuple[str, ...]:
-    data = yaml.safe_load(LANGUAGES_FILE.read_text(encoding="utf-8"))
-    return tuple(str(word) for word in data.get("language_words") or ())
+    return tuple(str(word) for word in _languages_file().get("language_words") or ())
 
 
 def mentions_a_language(text: str) -> bool:

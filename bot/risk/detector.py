@@ -289,8 +289,7 @@ class RiskDetector:
 
     def is_joking(self, text: str, normalised: str) -> bool:
         """Whether the message marks itself as a joke ("lol", a laughing emoji)."""
-        return any(marker in text for marker in self.joke_markers if not marker.isalpha()) or \
-            any(word in self.joke_markers for word in WORD.findall(normalised))
+        return marks_a_joke(text, WORD.findall(normalised), self.joke_markers)
 
     def _windows(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(phrase, start, end) for each phrase whose anchor is in `doc`.
@@ -328,3 +327,12 @@ def _clause_of(doc: Doc, index: int) -> int:
 def default_detector() -> RiskDetector:
     """The detector over content/risk_patterns.yml, built once per process."""
     return RiskDetector()
+
+
+def marks_a_joke(text: str, words: Iterable[str], markers: frozenset[str]) -> bool:
+    """Whether a word is a laughing one among `markers`, or the text holds a laughing emoji.
+
+    Shared by the English detector and the other languages' phrases.
+    """
+    return any(marker in text for marker in markers if not marker.isalpha()) or \
+        any(word in markers for word in words)

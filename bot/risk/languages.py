@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from bot.language import fold
-from bot.risk.detector import PRIORITY
+from bot.risk.detector import PRIORITY, marks_a_joke
 
 PATTERNS_FILE = Path(__file__).resolve().parents[2] / "content" / "risk_patterns_languages.yml"
 
@@ -68,9 +68,7 @@ class LanguagePatterns:
 
     def is_joking(self, text: str, folded: str) -> bool:
         """Whether the message marks itself as a joke (a laughing word or emoji)."""
-        words = set(folded.split())
-        return any(marker in words if marker.isalpha() else marker in text
-                   for marker in self.joke_markers)
+        return marks_a_joke(text, folded.split(), self.joke_markers)
 
 
 @lru_cache(maxsize=1)
